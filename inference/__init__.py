@@ -1,0 +1,1 @@
+"""posecoach inference: pose estimation, exercise analyzers and Ray Serve deployments."""
