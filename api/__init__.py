@@ -1,0 +1,1 @@
+"""posecoach API: the Starlette front end (REST, auth, WebSocket sessions)."""

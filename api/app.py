@@ -1,0 +1,91 @@
+"""The Starlette application: the routing table, middleware and lifespan in one place."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+
+from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from api.context import AppContext
+from api.errors import EXCEPTION_HANDLERS
+from api.middleware import RequestIdMiddleware
+from api.openapi import build_openapi
+from api.routes import auth, exercises, health, models, uploads
+from api.settings import Settings
+from db.engine import make_engine
+from db.migrate import ensure_at_head
+from inference.client import PoseClient
+
+
+def http_routes() -> list[BaseRoute]:
+    """Every REST route. Paths keep the contract's trailing slashes."""
+    return [
+        Route("/api/auth/register/", auth.register, methods=["POST"]),
+        Route("/api/auth/login/", auth.login, methods=["POST"]),
+        Route("/api/auth/token/refresh/", auth.refresh_token, methods=["POST"]),
+        Route("/api/auth/stats/", auth.stats, methods=["GET"]),
+        Route("/api/exercises/history/", exercises.history, methods=["GET"]),
+        Route("/api/exercises/test-models/", models.test_models, methods=["GET"]),
+        Route("/api/exercises/{exercise_type}/upload/", uploads.upload_video, methods=["POST"]),
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/openapi.json", openapi_json, methods=["GET"], include_in_schema=False),
+    ]
+
+
+async def openapi_json(request: Request) -> JSONResponse:
+    """The OpenAPI document (built once per app)."""
+    document = request.app.state.openapi
+    return JSONResponse(document)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    pose_client: PoseClient | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """Build the app for ``settings``; the database must already be migrated to head."""
+    engine = engine or make_engine(settings.sqlalchemy_url())
+    context = AppContext.from_settings(settings, engine, pose_client)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Refuse to serve on an old or empty schema rather than fail on the first query.
+        await run_in_threadpool(ensure_at_head, engine)
+        yield
+
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts),
+    ]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                max_age=600,
+            )
+        )
+    app = Starlette(
+        debug=False,  # never leak tracebacks; errors are logged with their request id
+        routes=[*http_routes(), *extra_routes],
+        middleware=middleware,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    app.state.openapi = build_openapi()
+    return app

@@ -1,0 +1,1 @@
+"""Authentication: password hashing, JWTs, throttling, the current user."""

@@ -1,0 +1,87 @@
+"""The `posecoach` command: migrate, serve (and more as the project grows)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from api.settings import Settings, load_settings
+from db.engine import make_engine
+from db.migrate import DatabaseNotMigratedError, ensure_at_head, upgrade
+
+logger = logging.getLogger("posecoach")
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        messages = "; ".join(str(error["msg"]) for error in exc.errors())
+        sys.exit(f"posecoach: invalid configuration: {messages}")
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
+    """Upgrade the configured database to the newest schema."""
+    engine = make_engine(settings.sqlalchemy_url())
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    print(f"database at head ({engine.url.render_as_string(hide_password=True)})")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the API with uvicorn, refusing an unmigrated database up front."""
+    import uvicorn  # imported here: the other commands do not need a server
+
+    from api.app import create_app
+
+    engine = make_engine(settings.sqlalchemy_url())
+    try:
+        ensure_at_head(engine)
+    except DatabaseNotMigratedError as exc:
+        sys.exit(f"posecoach: {exc}")
+    app = create_app(settings, engine=engine)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips="127.0.0.1" if args.proxy_headers else None,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="posecoach", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="upgrade the database to the newest schema")
+    serve = sub.add_parser("serve", help="start the API server")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--proxy-headers", action="store_true", help="trust X-Forwarded-* from 127.0.0.1"
+    )
+    return parser
+
+
+COMMANDS = {"migrate": cmd_migrate, "serve": cmd_serve}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `posecoach` console script."""
+    args = build_parser().parse_args(argv)
+    settings = _settings_or_exit()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return COMMANDS[args.command](settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

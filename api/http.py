@@ -1,0 +1,68 @@
+"""Reading request bodies safely: media type, size limit, JSON shape, validation."""
+
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+from api.errors import (
+    BadRequestError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+    ValidationFailedError,
+)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than ``limit`` bytes without reading it all into memory."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            declared_size = int(declared)
+        except ValueError as exc:
+            raise BadRequestError("invalid Content-Length") from exc
+        if declared_size > limit:
+            raise PayloadTooLargeError(f"body larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(f"body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def validation_fields(error: ValidationError) -> dict[str, str]:
+    """Pydantic errors as {"field": "problem"}."""
+    fields: dict[str, str] = {}
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]) or "body"
+        fields.setdefault(name, item["msg"])
+    return fields
+
+
+async def read_json(request: Request, model: type[ModelT], limit: int) -> ModelT:
+    """Parse and validate a JSON object body into ``model``."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaTypeError("expected Content-Type: application/json")
+    raw = await read_body(request, limit)
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequestError("malformed JSON body") from exc
+    if not isinstance(data, dict):
+        raise BadRequestError("JSON body must be an object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = validation_fields(exc)
+        raise ValidationFailedError(
+            "invalid fields: " + ", ".join(sorted(fields)), fields=fields
+        ) from exc

@@ -1,0 +1,139 @@
+"""/api/auth/: register, login, token refresh, stats."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from api.auth.current_user import authenticate
+from api.context import AppContext, client_ip, get_context
+from api.errors import AuthenticationError, ConflictError
+from api.http import read_json
+from api.schemas import (
+    LoginIn,
+    LoginOut,
+    RefreshIn,
+    RefreshOut,
+    RegisterIn,
+    RegisterOut,
+    StatsOut,
+    UserBrief,
+    UserOut,
+)
+from db import repo
+
+
+async def _issue_pair(context: AppContext, user_id: int, family_id: str) -> tuple[str, str]:
+    """A new access token and a new refresh token in ``family_id`` (stored)."""
+    access = context.tokens.issue(user_id, "access")
+    refresh = context.tokens.issue(user_id, "refresh", family_id=family_id)
+    await context.db(
+        repo.add_refresh_token,
+        jti=refresh.jti,
+        family_id=family_id,
+        user_id=user_id,
+        expires_at=refresh.expires_at,
+    )
+    return access.token, refresh.token
+
+
+async def register(request: Request) -> JSONResponse:
+    """Create an account and log it in."""
+    context = get_context(request)
+    ip_key = client_ip(request)
+    context.register_by_ip.check(ip_key)
+    body = await read_json(request, RegisterIn, context.settings.max_json_body_bytes)
+    context.register_by_ip.hit(ip_key)
+    password_hash = await run_in_threadpool(context.passwords.hash, body.password)
+    try:
+        user = await context.db(
+            repo.create_user,
+            username=body.username,
+            email=body.email,
+            password_hash=password_hash,
+            height=body.height,
+            weight=body.weight,
+            fitness_goal=body.fitness_goal,
+        )
+    except repo.DuplicateUserError as exc:
+        raise ConflictError(str(exc), fields={exc.field: "already registered"}) from exc
+    assert user.id is not None
+    access, refresh = await _issue_pair(context, user.id, uuid.uuid4().hex)
+    user_out = UserOut(
+        id=user.id, username=user.username, email=user.email, height=user.height,
+        weight=user.weight, fitness_goal=body.fitness_goal, daily_streak=0,
+    )
+    out = RegisterOut(user=user_out, refresh=refresh, access=access)
+    return JSONResponse(out.model_dump(mode="json"), status_code=201)
+
+
+async def login(request: Request) -> JSONResponse:
+    """Exchange e-mail and password for a token pair; throttled per account and per IP."""
+    context = get_context(request)
+    body = await read_json(request, LoginIn, context.settings.max_json_body_bytes)
+    account_key, ip_key = body.email.lower(), client_ip(request)
+    context.login_by_ip.check(ip_key)
+    context.login_by_account.check(account_key)
+    user = await context.db(repo.get_user_by_email, body.email)
+    # Unknown e-mails still pay for one argon2 verification: timing reveals nothing.
+    valid = await run_in_threadpool(
+        context.passwords.verify, body.password, user.password_hash if user else None
+    )
+    if not valid or user is None or user.id is None:
+        context.login_by_ip.hit(ip_key)
+        context.login_by_account.hit(account_key)
+        raise AuthenticationError("invalid email or password")
+    context.login_by_account.reset(account_key)
+    access, refresh = await _issue_pair(context, user.id, uuid.uuid4().hex)
+    out = LoginOut(
+        user=UserBrief(id=user.id, username=user.username, email=user.email),
+        refresh=refresh,
+        access=access,
+    )
+    return JSONResponse(out.model_dump(mode="json"))
+
+
+def _rotate(db: Session, jti: str, family_id: str) -> bool:
+    """Spend the token; on reuse of a spent or revoked one, revoke its family."""
+    if repo.spend_refresh_token(db, jti) is not None:
+        return True
+    if repo.get_refresh_token(db, jti) is not None:
+        repo.revoke_family(db, family_id)
+    return False
+
+
+async def refresh_token(request: Request) -> JSONResponse:
+    """Rotate a refresh token: a new pair; reuse of a spent token revokes the family."""
+    context = get_context(request)
+    body = await read_json(request, RefreshIn, context.settings.max_json_body_bytes)
+    claims = context.tokens.verify(body.refresh, "refresh")
+    assert claims.family_id is not None
+    if not await context.db(_rotate, claims.jti, claims.family_id):
+        raise AuthenticationError("refresh token is no longer valid; log in again")
+    if await context.db(repo.get_user, claims.user_id) is None:
+        raise AuthenticationError("unknown user")
+    access, refresh = await _issue_pair(context, claims.user_id, claims.family_id)
+    return JSONResponse(RefreshOut(access=access, refresh=refresh).model_dump(mode="json"))
+
+
+async def stats(request: Request) -> JSONResponse:
+    """Totals and streaks of the current user."""
+    context = get_context(request)
+    user_id = authenticate(request)
+    user = await context.db(repo.get_user, user_id)
+    if user is None:
+        raise AuthenticationError("unknown user")
+    totals = await context.db(repo.user_stats, user_id)
+    out = StatsOut(
+        total_exercises=totals.total_exercises,
+        total_minutes=round(totals.total_seconds / 60, 2),
+        highest_streak=totals.highest_streak,
+        daily_streak=totals.daily_streak,
+        calories_burned=totals.calories_burned,
+        created_at=repo.as_utc(user.created_at),
+    )
+    return JSONResponse(out.model_dump(mode="json"))

@@ -1,0 +1,34 @@
+"""GET /api/exercises/test-models/: run a real inference on every served pose model."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from api.auth.current_user import authenticate
+from api.context import get_context
+from api.errors import ServiceUnavailableError
+from api.schemas import ModelsOut, ModelStatus
+
+
+async def test_models(request: Request) -> JSONResponse:
+    """The state of each pose model, with a measured inference time."""
+    context = get_context(request)
+    authenticate(request)
+    if context.pose_client is None:
+        raise ServiceUnavailableError("no pose backend is configured on this server")
+    infos = await context.pose_client.describe_models()
+    out = ModelsOut(
+        models=[
+            ModelStatus(
+                name=info.name,
+                variant=info.variant,
+                device=info.device,
+                loaded=info.loaded,
+                inference_ms=info.inference_ms,
+                error=info.error,
+            )
+            for info in infos
+        ]
+    )
+    return JSONResponse(out.model_dump(mode="json"))

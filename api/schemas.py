@@ -1,0 +1,146 @@
+"""Request and response bodies. The OpenAPI document is generated from these models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FitnessGoal = Literal["weight_loss", "muscle_gain", "endurance", "flexibility"]
+
+#: Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is not checked.
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RegisterIn(_In):
+    """POST /api/auth/register/."""
+
+    username: str = Field(min_length=3, max_length=150, pattern=USERNAME_PATTERN)
+    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
+    password: str = Field(min_length=8, max_length=128)
+    height: float = Field(gt=50, lt=300, description="centimetres")
+    weight: float = Field(gt=20, lt=500, description="kilograms")
+    fitness_goal: FitnessGoal
+
+
+class LoginIn(_In):
+    """POST /api/auth/login/."""
+
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=128)
+
+
+class RefreshIn(_In):
+    """POST /api/auth/token/refresh/."""
+
+    refresh: str = Field(max_length=4096)
+
+
+class UserOut(BaseModel):
+    """The user as returned by register."""
+
+    id: int
+    username: str
+    email: str
+    height: float
+    weight: float
+    fitness_goal: FitnessGoal
+    daily_streak: int
+
+
+class UserBrief(BaseModel):
+    """The user as returned by login."""
+
+    id: int
+    username: str
+    email: str
+
+
+class RegisterOut(BaseModel):
+    """201 from register."""
+
+    user: UserOut
+    refresh: str
+    access: str
+
+
+class LoginOut(BaseModel):
+    """200 from login."""
+
+    user: UserBrief
+    refresh: str
+    access: str
+
+
+class RefreshOut(BaseModel):
+    """200 from token refresh; ``refresh`` is the rotated token (extension)."""
+
+    access: str
+    refresh: str
+
+
+class StatsOut(BaseModel):
+    """200 from stats; ``daily_streak`` is an extension."""
+
+    total_exercises: int
+    total_minutes: float
+    highest_streak: int
+    daily_streak: int
+    calories_burned: float
+    created_at: datetime
+
+
+class HistoryItem(BaseModel):
+    """One entry of the history list; ``good_reps`` and ``calories`` are extensions."""
+
+    id: int
+    exercise_type: str
+    date: datetime
+    reps: int
+    form_accuracy: float
+    duration: int
+    good_reps: int
+    calories: float
+
+
+class HealthOut(BaseModel):
+    """Liveness/readiness."""
+
+    status: Literal["ok"]
+
+
+class UploadOut(BaseModel):
+    """201 from a video upload."""
+
+    message: str
+    file_path: str
+
+
+class ModelStatus(BaseModel):
+    """One pose model served."""
+
+    name: str
+    variant: str
+    device: str
+    loaded: bool
+    inference_ms: float | None
+    error: str | None = None
+
+
+class ModelsOut(BaseModel):
+    """200 from test-models."""
+
+    models: list[ModelStatus]
+
+
+class ErrorOut(BaseModel):
+    """Every error body."""
+
+    error: str
+    fields: dict[str, str] | None = None

@@ -1,0 +1,131 @@
+"""The one settings object, read from the environment and `.env` once at start-up.
+
+Nothing else in the project reads the environment: `load_settings()` is called by the
+entry points (CLI, Serve ingress) and the resulting object is passed down.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL
+
+logger = logging.getLogger(__name__)
+
+#: Secrets shorter than this (in characters) are refused outside DEBUG.
+MIN_SECRET_KEY_LENGTH = 32
+_WEAK_SECRETS = {"secret", "changeme", "change-me", "django-insecure", "dev", "test", "password"}
+
+
+class InsecureSettingsError(ValueError):
+    """Raised when the configuration would run the server insecurely."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """posecoach configuration. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    secret_key: SecretStr | None = None
+    debug: bool = False
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "testserver"]
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    db_name: str | None = None
+    db_user: str | None = None
+    db_password: SecretStr | None = None
+    db_host: str | None = None
+    db_port: int | None = None
+    #: Full SQLAlchemy URL; overrides DB_* and the SQLite default when set.
+    database_url: str | None = None
+    data_dir: Path = Path("data")
+
+    jwt_issuer: str = "posecoach"
+    access_token_ttl_s: int = Field(default=15 * 60, gt=0)
+    refresh_token_ttl_s: int = Field(default=7 * 24 * 3600, gt=0)
+    #: argon2id cost; the default follows OWASP's password storage cheat sheet (19 MiB, t=2).
+    argon2_memory_kib: int = Field(default=19 * 1024, ge=8)
+    argon2_time_cost: int = Field(default=2, ge=1)
+
+    login_attempts_per_account: int = Field(default=5, ge=1)
+    login_attempts_per_ip: int = Field(default=20, ge=1)
+    login_window_s: float = Field(default=300.0, gt=0)
+
+    max_json_body_bytes: int = Field(default=64 * 1024, gt=0)
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    history_max_limit: int = Field(default=200, gt=0)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("allowed_hosts", "cors_origins", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @model_validator(mode="after")
+    def _require_strong_secret(self) -> Settings:
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        weak = len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in _WEAK_SECRETS
+        if not weak:
+            return self
+        if not self.debug:
+            raise InsecureSettingsError(
+                "SECRET_KEY is missing or weak (needs at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters). Set a strong SECRET_KEY, e.g. "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`, "
+                "or set DEBUG=true for local development."
+            )
+        # In DEBUG a random key is fine: tokens simply do not survive a restart.
+        logger.warning("DEBUG: SECRET_KEY missing or weak; generated a random one for this run")
+        self.secret_key = SecretStr(secrets.token_urlsafe(48))
+        return self
+
+    @property
+    def secret(self) -> str:
+        """The signing key (always set after validation)."""
+        assert self.secret_key is not None
+        return self.secret_key.get_secret_value()
+
+    @property
+    def uses_postgres(self) -> bool:
+        """True when any DB_* variable is set (PostgreSQL), False for the SQLite default."""
+        return any(
+            v is not None
+            for v in (self.db_name, self.db_user, self.db_password, self.db_host, self.db_port)
+        )
+
+    def sqlalchemy_url(self) -> str:
+        """The database URL: DATABASE_URL, else PostgreSQL from DB_*, else a SQLite file."""
+        if self.database_url:
+            return self.database_url
+        if self.uses_postgres:
+            url = URL.create(
+                "postgresql+psycopg2",
+                username=self.db_user,
+                password=self.db_password.get_secret_value() if self.db_password else None,
+                host=self.db_host or "127.0.0.1",
+                port=self.db_port or 5432,
+                database=self.db_name or "posecoach",
+            )
+            return url.render_as_string(hide_password=False)
+        return f"sqlite:///{(self.data_dir / 'posecoach.sqlite3').resolve()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment (and `.env`); keyword overrides win."""
+    return Settings(**overrides)  # type: ignore[arg-type]

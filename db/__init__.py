@@ -1,0 +1,1 @@
+"""posecoach persistence: SQLModel tables, engine factory, Alembic migrations and queries."""

@@ -1,0 +1,68 @@
+"""SQLModel tables. The schema itself is owned by the Alembic migrations in db/migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def _tz_column(*, index: bool = False, nullable: bool = False) -> Any:
+    # Timezone-aware on PostgreSQL; SQLite stores naive text, see db.repo._as_utc.
+    return Field(sa_column=Column(DateTime(timezone=True), index=index, nullable=nullable))
+
+
+class User(SQLModel, table=True):
+    """A registered person."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=150, unique=True, index=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    height: float
+    weight: float
+    fitness_goal: str = Field(max_length=32)
+    created_at: datetime = _tz_column()
+
+
+class ExerciseSession(SQLModel, table=True):
+    """One finished (or interrupted) exercise session."""
+
+    __tablename__ = "exercise_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    #: Client- or server-chosen id making saves idempotent (a session is never stored twice).
+    session_key: str = Field(max_length=64, unique=True)
+    exercise_type: str = Field(max_length=32, index=True)
+    started_at: datetime = _tz_column(index=True)
+    duration_s: int = 0
+    reps: int = 0
+    good_reps: int = 0
+    form_accuracy: float = 0.0
+    calories: float = 0.0
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    source: str = Field(default="live", max_length=16)
+
+
+class RefreshToken(SQLModel, table=True):
+    """An issued refresh token. Tokens of one login form a family; rotation spends them."""
+
+    __tablename__ = "refresh_tokens"
+
+    jti: str = Field(primary_key=True, max_length=64)
+    family_id: str = Field(max_length=64, index=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    issued_at: datetime = _tz_column()
+    expires_at: datetime = _tz_column()
+    used_at: datetime | None = _tz_column(nullable=True)
+    revoked: bool = False
