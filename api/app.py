@@ -10,14 +10,13 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from api.context import AppContext
 from api.errors import EXCEPTION_HANDLERS
-from api.middleware import RequestIdMiddleware
+from api.middleware import AllowedHostsMiddleware, RequestIdMiddleware
 from api.openapi import build_openapi
 from api.routes import auth, exercises, health, models, uploads
 from api.settings import Settings
@@ -67,7 +66,7 @@ def create_app(
 
     middleware = [
         Middleware(RequestIdMiddleware),
-        Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts),
+        Middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts),
     ]
     if settings.cors_origins:
         middleware.append(

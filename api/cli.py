@@ -79,7 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `posecoach` console script."""
     args = build_parser().parse_args(argv)
     settings = _settings_or_exit()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     return COMMANDS[args.command](settings, args)
 
 

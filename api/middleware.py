@@ -1,11 +1,12 @@
-"""Pure ASGI middleware: a request id on every HTTP request and response."""
+"""Pure ASGI middleware: request ids and the allowed-hosts check."""
 
 from __future__ import annotations
 
 import re
 import uuid
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -32,3 +33,37 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+class AllowedHostsMiddleware:
+    """Reject requests whose Host is not in ALLOWED_HOSTS, with the JSON error body.
+
+    Starlette's TrustedHostMiddleware answers in plain text; every error here is JSON.
+    ``*`` allows all hosts and ``*.example.com`` any subdomain.
+    """
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
+        self.app = app
+        self.allow_any = "*" in allowed_hosts
+        self.exact = {host.lower() for host in allowed_hosts if not host.startswith("*.")}
+        self.suffixes = tuple(host[1:].lower() for host in allowed_hosts if host.startswith("*."))
+
+    def is_allowed(self, host_header: str) -> bool:
+        """True when the Host header (port ignored) is allowed."""
+        host = host_header.rsplit(":", 1)[0] if not host_header.endswith("]") else host_header
+        host = host.lower()
+        return self.allow_any or host in self.exact or host.endswith(self.suffixes or ("\0",))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = Headers(scope=scope).get("host", "")
+        if self.is_allowed(host):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": "invalid host"})
+            return
+        response = JSONResponse({"error": "invalid host header"}, status_code=400)
+        await response(scope, receive, send)

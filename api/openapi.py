@@ -26,46 +26,83 @@ class Operation:
     multipart_video: bool = False
 
 
-_ERRORS = {400: "bad input", 401: "no, invalid or expired token", 404: "not found",
-           409: "conflict", 413: "too large", 415: "wrong media type",
-           422: "invalid values", 429: "rate limited", 503: "unavailable"}
+_ERRORS = {
+    400: "bad input",
+    401: "no, invalid or expired token",
+    404: "not found",
+    409: "conflict",
+    413: "too large",
+    415: "wrong media type",
+    422: "invalid values",
+    429: "rate limited",
+    503: "unavailable",
+}
 
 _EXERCISE_PARAM = {
-    "name": "exercise_type", "in": "path", "required": True,
+    "name": "exercise_type",
+    "in": "path",
+    "required": True,
     "schema": {"type": "string", "enum": list(EXERCISE_TYPES)},
 }
 _HISTORY_PARAMS = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
-    {"name": "offset", "in": "query",
-     "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000}},
-    {"name": "exercise_type", "in": "query",
-     "schema": {"type": "string", "pattern": "^[a-z_]{1,32}$"}},
+    {
+        "name": "offset",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+    },
+    {
+        "name": "exercise_type",
+        "in": "query",
+        "schema": {"type": "string", "pattern": "^[a-z_]{1,32}$"},
+    },
 ]
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/api/auth/register/", "post"): Operation(
-        "Create an account", {201: schemas.RegisterOut, 400: None, 409: None, 413: None,
-                              415: None, 422: None, 429: None},
-        body=schemas.RegisterIn, auth=False),
+        "Create an account",
+        {
+            201: schemas.RegisterOut,
+            400: None,
+            409: None,
+            413: None,
+            415: None,
+            422: None,
+            429: None,
+        },
+        body=schemas.RegisterIn,
+        auth=False,
+    ),
     ("/api/auth/login/", "post"): Operation(
-        "Log in by e-mail", {200: schemas.LoginOut, 400: None, 401: None, 413: None, 415: None,
-                             422: None, 429: None},
-        body=schemas.LoginIn, auth=False),
+        "Log in by e-mail",
+        {200: schemas.LoginOut, 400: None, 401: None, 413: None, 415: None, 422: None, 429: None},
+        body=schemas.LoginIn,
+        auth=False,
+    ),
     ("/api/auth/token/refresh/", "post"): Operation(
-        "Rotate a refresh token", {200: schemas.RefreshOut, 400: None, 401: None, 413: None,
-                                   415: None, 422: None},
-        body=schemas.RefreshIn, auth=False),
-    ("/api/auth/stats/", "get"): Operation("Totals and streaks", {200: schemas.StatsOut,
-                                                                  401: None}),
+        "Rotate a refresh token",
+        {200: schemas.RefreshOut, 400: None, 401: None, 413: None, 415: None, 422: None},
+        body=schemas.RefreshIn,
+        auth=False,
+    ),
+    ("/api/auth/stats/", "get"): Operation(
+        "Totals and streaks", {200: schemas.StatsOut, 401: None}
+    ),
     ("/api/exercises/history/", "get"): Operation(
-        "Sessions, newest first", {200: schemas.HistoryItem, 401: None, 422: None},
-        list_response=True, parameters=_HISTORY_PARAMS),
+        "Sessions, newest first",
+        {200: schemas.HistoryItem, 401: None, 422: None},
+        list_response=True,
+        parameters=_HISTORY_PARAMS,
+    ),
     ("/api/exercises/test-models/", "get"): Operation(
-        "Run each pose model once", {200: schemas.ModelsOut, 401: None, 503: None}),
+        "Run each pose model once", {200: schemas.ModelsOut, 401: None, 503: None}
+    ),
     ("/api/exercises/{exercise_type}/upload/", "post"): Operation(
-        "Upload a workout video", {201: schemas.UploadOut, 400: None, 401: None, 404: None,
-                                   413: None, 415: None},
-        parameters=[_EXERCISE_PARAM], multipart_video=True),
+        "Upload a workout video",
+        {201: schemas.UploadOut, 400: None, 401: None, 404: None, 413: None, 415: None},
+        parameters=[_EXERCISE_PARAM],
+        multipart_video=True,
+    ),
     ("/healthz", "get"): Operation("Liveness", {200: schemas.HealthOut}, auth=False),
     ("/readyz", "get"): Operation("Readiness", {200: schemas.HealthOut, 503: None}, auth=False),
 }
@@ -83,24 +120,36 @@ def _operation(op: Operation) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, model in op.responses.items():
         if model is None:
-            responses[str(status)] = {"description": _ERRORS[status],
-                                      "content": _json(_ref(schemas.ErrorOut))}
+            responses[str(status)] = {
+                "description": _ERRORS[status],
+                "content": _json(_ref(schemas.ErrorOut)),
+            }
             continue
         assert isinstance(model, type)
         schema = {"type": "array", "items": _ref(model)} if op.list_response else _ref(model)
         responses[str(status)] = {"description": "success", "content": _json(schema)}
     if op.auth:
-        responses.setdefault("401", {"description": _ERRORS[401],
-                                     "content": _json(_ref(schemas.ErrorOut))})
+        responses.setdefault(
+            "401", {"description": _ERRORS[401], "content": _json(_ref(schemas.ErrorOut))}
+        )
     spec: dict[str, Any] = {"summary": op.summary, "responses": responses}
     if op.parameters:
         spec["parameters"] = op.parameters
     if op.body is not None:
         spec["requestBody"] = {"required": True, "content": _json(_ref(op.body))}
     if op.multipart_video:
-        spec["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
-            "type": "object", "required": ["video"],
-            "properties": {"video": {"type": "string", "format": "binary"}}}}}}
+        spec["requestBody"] = {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["video"],
+                        "properties": {"video": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
     spec["security"] = [{"bearer": []}] if op.auth else []
     return spec
 
@@ -132,7 +181,8 @@ def build_openapi() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": _components(),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
         },
     }

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
 logger = logging.getLogger(__name__)
 
@@ -109,12 +109,12 @@ class Settings(BaseSettings):
             for v in (self.db_name, self.db_user, self.db_password, self.db_host, self.db_port)
         )
 
-    def sqlalchemy_url(self) -> str:
+    def sqlalchemy_url(self) -> URL:
         """The database URL: DATABASE_URL, else PostgreSQL from DB_*, else a SQLite file."""
         if self.database_url:
-            return self.database_url
+            return make_url(self.database_url)
         if self.uses_postgres:
-            url = URL.create(
+            return URL.create(
                 "postgresql+psycopg2",
                 username=self.db_user,
                 password=self.db_password.get_secret_value() if self.db_password else None,
@@ -122,8 +122,7 @@ class Settings(BaseSettings):
                 port=self.db_port or 5432,
                 database=self.db_name or "posecoach",
             )
-            return url.render_as_string(hide_password=False)
-        return f"sqlite:///{(self.data_dir / 'posecoach.sqlite3').resolve()}"
+        return make_url(f"sqlite:///{(self.data_dir / 'posecoach.sqlite3').resolve()}")
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import create_engine
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
     """Create the engine for ``url``; a SQLite file's folder is created on demand."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

@@ -137,9 +137,7 @@ def list_sessions(
     query = select(ExerciseSession).where(ExerciseSession.user_id == user_id)
     if exercise_type is not None:
         query = query.where(ExerciseSession.exercise_type == exercise_type)
-    query = query.order_by(
-        col(ExerciseSession.started_at).desc(), col(ExerciseSession.id).desc()
-    )
+    query = query.order_by(col(ExerciseSession.started_at).desc(), col(ExerciseSession.id).desc())
     return list(db.exec(query.offset(offset).limit(limit)).all())
 
 

@@ -17,7 +17,10 @@ class SlidingWindowLimiter:
     """
 
     def __init__(
-        self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic,
+        self,
+        limit: int,
+        window_s: float,
+        clock: Callable[[], float] = time.monotonic,
         max_keys: int = 100_000,
     ) -> None:
         self._limit = limit

@@ -45,11 +45,17 @@ class TokenService:
     def __init__(self, secret: str, *, issuer: str, access_ttl_s: int, refresh_ttl_s: int) -> None:
         self._secret = secret
         self._issuer = issuer
-        self._ttl = {"access": timedelta(seconds=access_ttl_s),
-                     "refresh": timedelta(seconds=refresh_ttl_s)}
+        self._ttl = {
+            "access": timedelta(seconds=access_ttl_s),
+            "refresh": timedelta(seconds=refresh_ttl_s),
+        }
 
     def issue(
-        self, user_id: int, token_type: TokenType, *, family_id: str | None = None,
+        self,
+        user_id: int,
+        token_type: TokenType,
+        *,
+        family_id: str | None = None,
         now: datetime | None = None,
     ) -> IssuedToken:
         """Sign a new token of ``token_type`` for ``user_id``."""

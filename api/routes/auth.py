@@ -64,8 +64,13 @@ async def register(request: Request) -> JSONResponse:
     assert user.id is not None
     access, refresh = await _issue_pair(context, user.id, uuid.uuid4().hex)
     user_out = UserOut(
-        id=user.id, username=user.username, email=user.email, height=user.height,
-        weight=user.weight, fitness_goal=body.fitness_goal, daily_streak=0,
+        id=user.id,
+        username=user.username,
+        email=user.email,
+        height=user.height,
+        weight=user.weight,
+        fitness_goal=body.fitness_goal,
+        daily_streak=0,
     )
     out = RegisterOut(user=user_out, refresh=refresh, access=access)
     return JSONResponse(out.model_dump(mode="json"), status_code=201)
