@@ -1,0 +1,45 @@
+"""Exercise analyzers: rep counting, holds, form faults and session summaries.
+
+Pure Python + numpy over :class:`~inference.types.Pose` sequences; no model runtime,
+web framework or Ray import happens here. Start with :func:`create_analyzer`.
+
+MET values (calories = MET x body kg x hours) come from the 2011 Compendium of
+Physical Activities (Ainsworth et al., Med Sci Sports Exerc 43(8):1575-81):
+02020 calisthenics vigorous (push-ups, jumping jacks) 8.0; 02022 calisthenics moderate
+(lunges; used for plank, which has no code of its own) 3.8; 02052 resistance training,
+squats 5.0; 02054 resistance training, 8-15 reps (curls, presses) 3.5.
+"""
+
+from inference.analyzers.base import (
+    HOLD_BROKEN,
+    HOLD_STARTED,
+    REP_COMPLETED,
+    AnalyzerEvent,
+    AnalyzerUpdate,
+    ExerciseAnalyzer,
+    RepDetail,
+    SessionSummary,
+    calories_kcal,
+)
+from inference.analyzers.registry import (
+    EXERCISE_TYPES,
+    UnknownExerciseError,
+    create_analyzer,
+    met_for,
+)
+
+__all__ = [
+    "EXERCISE_TYPES",
+    "HOLD_BROKEN",
+    "HOLD_STARTED",
+    "REP_COMPLETED",
+    "AnalyzerEvent",
+    "AnalyzerUpdate",
+    "ExerciseAnalyzer",
+    "RepDetail",
+    "SessionSummary",
+    "UnknownExerciseError",
+    "calories_kcal",
+    "create_analyzer",
+    "met_for",
+]

@@ -1,0 +1,66 @@
+"""Bicep curl: counted per arm on elbow flexion; judged on upper-arm swing and range.
+
+Each arm has its own state machine, so alternating curls count one rep per arm; when
+both arms curl together their overlapping cycles merge into one rep.
+"""
+
+from __future__ import annotations
+
+import math
+
+from inference.analyzers import arms
+from inference.analyzers.rep import STEP_BACK, Measurement, RepAnalyzer
+from inference.analyzers.state import Cycle, RepStateMachine
+from inference.types import Pose
+
+#: Elbow flexion to start / finish a curl: the forearm must pass 90 deg of flexion
+#: (elbow under 90 deg) and come back under 60 deg of flexion (elbow over 120 deg).
+ENTER_FLEXION = 90.0
+EXIT_FLEXION = 60.0
+#: A full curl squeezes the elbow under 70 deg (flexion over 110).
+TOP_FLEXION = 110.0
+#: The upper arm may leave the torso by this much during the rep before it counts as
+#: swinging (shoulder flexion brings the front delt in and adds momentum).
+MAX_UPPER_ARM_DRIFT = 20.0
+
+
+class BicepCurlAnalyzer(RepAnalyzer):
+    """Dumbbell/barbell curl, both arms together or alternating, any view."""
+
+    exercise = "bicep_curl"
+    met = 3.5  # Compendium 2011, code 02054: resistance training, multiple exercises, 8-15 reps
+    channels = ("left", "right")
+    rest_stage = "down"
+    work_stage = "up"
+    fault_messages = {
+        "elbow_swing": "Keep your elbows by your sides: your upper arm is swinging forward",
+        "incomplete_top": "Curl all the way up: squeeze at the top",
+    }
+
+    def make_machine(self, channel: str) -> RepStateMachine:
+        """Elbow-flexion machine with a 30 deg hysteresis band."""
+        return RepStateMachine(ENTER_FLEXION, EXIT_FLEXION, min_range=ENTER_FLEXION - EXIT_FLEXION,
+                               min_rep_s=0.4)
+
+    def measure(self, pose: Pose) -> Measurement:
+        """Elbow flexion and upper-arm angle per visible arm."""
+        sides = arms.arm_sides(pose)
+        if not sides:
+            return Measurement(problem=STEP_BACK)
+        signals: dict[str, float] = {}
+        feats: dict[str, float] = {}
+        for s in sides:
+            signals[s.name] = 180.0 - arms.elbow_angle(pose, s)
+            feats[f"upper_{s.name}"] = arms.upper_arm_angle(pose, s)
+        return Measurement(signals, feats)
+
+    def judge(self, frames: list[dict[str, float]], cycle: Cycle, channel: str) -> list[str]:
+        """Swing: the upper arm moving away from where it started the rep."""
+        faults = []
+        if cycle.peak < TOP_FLEXION:
+            faults.append("incomplete_top")
+        key = f"upper_{channel}"
+        upper = [f[key] for f in frames if math.isfinite(f.get(key, math.nan))]
+        if len(upper) >= 2 and max(upper) - upper[0] > MAX_UPPER_ARM_DRIFT:
+            faults.append("elbow_swing")
+        return faults

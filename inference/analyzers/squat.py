@@ -1,0 +1,119 @@
+"""Squat: counted on knee flexion, judged on depth, torso lean and knee tracking."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from inference.analyzers import geometry as g
+from inference.analyzers.rep import STEP_BACK, Measurement, RepAnalyzer
+from inference.analyzers.state import Cycle, RepStateMachine
+from inference.types import LandmarkIndex as L
+from inference.types import Pose
+
+#: Knee flexion (180 - knee angle, world space) to start / finish a rep. A squat worth
+#: counting bends the knee at least ~65 deg; standing straight reads 10-25 deg from
+#: MediaPipe's world landmarks, so returning under 35 deg means "stood up".
+ENTER_FLEXION = 65.0
+EXIT_FLEXION = 35.0
+#: Thighs at parallel put the knee near 90 deg; a bottom knee angle above 100 deg
+#: (flexion under 80) is a shallow squat.
+DEPTH_FLEXION = 80.0
+#: Forward torso lean from vertical above which the back takes over the lift.
+MAX_TORSO_LEAN = 55.0
+#: Torso further than this from upright means the person is not squatting (lying, on
+#: all fours): no counting.
+MAX_POSTURE_LEAN = 70.0
+#: Knee ahead of the toes by more than this share of the shin length (side view).
+KNEE_PAST_TOES = 0.5
+#: Knee gap narrower than this share of the ankle gap at the bottom (front view).
+VALGUS_RATIO = 0.75
+
+
+class SquatAnalyzer(RepAnalyzer):
+    """Bodyweight or barbell squat from any view that shows the legs."""
+
+    exercise = "squat"
+    met = 5.0  # Compendium 2011, code 02052: resistance training, squats
+    rest_stage = "up"
+    work_stage = "down"
+    fault_messages = {
+        "shallow": "Squat deeper: bring your thighs to parallel",
+        "torso_lean": "Keep your chest up: you are leaning too far forward",
+        "knees_forward": "Sit back into your hips: your knees travel too far past your toes",
+        "knees_cave": "Push your knees out over your toes",
+    }
+    fault_penalties = {"shallow": 40.0}
+
+    def make_machine(self, channel: str) -> RepStateMachine:
+        """Knee-flexion machine with a 30 deg hysteresis band."""
+        return RepStateMachine(ENTER_FLEXION, EXIT_FLEXION, min_range=ENTER_FLEXION - EXIT_FLEXION,
+                               min_rep_s=0.5)
+
+    def measure(self, pose: Pose) -> Measurement:
+        """Knee flexion over the visible legs, torso lean, knee position."""
+        legs = g.visible_sides(pose, "leg")
+        if not legs or not g.visible(pose, (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), 0.3):
+            return Measurement(problem=STEP_BACK)
+        lean = torso_lean_deg(pose)
+        if not lean <= MAX_POSTURE_LEAN:
+            return Measurement(problem="Stand up straight to start")
+        flexion = 180.0 - g.limb_angle(pose, "leg", "hip", "knee", "ankle")[0]
+        feats = {"flexion": flexion, "lean": lean, "knee_ahead": math.nan, "valgus": math.nan}
+        view = g.view(pose)
+        if view == g.SIDE:  # knee vs toes is measurable along the image x axis
+            s = g.best_side(pose, "leg")
+            if s is not None and g.visible(pose, (s.foot,), 0.3):
+                feats["knee_ahead"] = knee_past_toes(pose, s)
+        elif view == g.FRONT and len(legs) == 2:  # front view: knee gap vs ankle gap
+            xy = g.image_xy(pose)
+            ankles = abs(xy[L.LEFT_ANKLE, 0] - xy[L.RIGHT_ANKLE, 0])
+            if ankles > 1e-6:
+                feats["valgus"] = abs(xy[L.LEFT_KNEE, 0] - xy[L.RIGHT_KNEE, 0]) / ankles
+        cues = ("torso_lean",) if lean > MAX_TORSO_LEAN else ()
+        return Measurement({"body": flexion}, feats, cues)
+
+    def judge(self, frames: list[dict[str, float]], cycle: Cycle, channel: str) -> list[str]:
+        """Depth from the peak flexion; lean/knees from the frames near the bottom."""
+        faults = []
+        if cycle.peak < DEPTH_FLEXION:
+            faults.append("shallow")
+        deep = [f for f in frames if f["flexion"] >= cycle.peak - 20.0] or frames
+        if _max(deep, "lean") > MAX_TORSO_LEAN:
+            faults.append("torso_lean")
+        if _max(deep, "knee_ahead") > KNEE_PAST_TOES:
+            faults.append("knees_forward")
+        if _min(deep, "valgus") < VALGUS_RATIO:
+            faults.append("knees_cave")
+        return faults
+
+
+def torso_lean_deg(pose: Pose) -> float:
+    """Torso angle from vertical (world space, so forward lean shows in a front view)."""
+    w = pose.world.astype(np.float64)
+    up = (w[L.LEFT_SHOULDER] + w[L.RIGHT_SHOULDER]) / 2 - (w[L.LEFT_HIP] + w[L.RIGHT_HIP]) / 2
+    n = float(np.linalg.norm(up))
+    if n < 1e-9:
+        return math.nan
+    return math.degrees(math.acos(max(-1.0, min(1.0, -up[1] / n))))
+
+
+def knee_past_toes(pose: Pose, s: g.Side) -> float:
+    """How far the knee is ahead of the toes, in shin lengths (side view, image space)."""
+    xy = g.image_xy(pose)
+    forward = np.sign(xy[s.foot, 0] - xy[s.heel, 0]) or 1.0
+    shin = float(np.linalg.norm(xy[s.knee] - xy[s.ankle]))
+    if shin < 1e-6:
+        return math.nan
+    return float(forward * (xy[s.knee, 0] - xy[s.foot, 0]) / shin)
+
+
+def _max(frames: list[dict[str, float]], key: str) -> float:
+    vals = [f[key] for f in frames if math.isfinite(f.get(key, math.nan))]
+    return max(vals) if len(vals) >= 2 else math.nan
+
+
+def _min(frames: list[dict[str, float]], key: str) -> float:
+    vals = [f[key] for f in frames if math.isfinite(f.get(key, math.nan))]
+    return min(vals) if len(vals) >= 2 else math.nan
