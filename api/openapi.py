@@ -95,7 +95,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         parameters=_HISTORY_PARAMS,
     ),
     ("/api/exercises/test-models/", "get"): Operation(
-        "Run each pose model once", {200: schemas.ModelsOut, 401: None, 503: None}
+        "Run each pose model once", {200: schemas.ModelsOut, 401: None}
     ),
     ("/api/exercises/{exercise_type}/upload/", "post"): Operation(
         "Upload a workout video",

@@ -10,12 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 FitnessGoal = Literal["weight_loss", "muscle_gain", "endurance", "flexibility"]
 
 #: Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is not checked.
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+#: Control characters (NUL included, which PostgreSQL text cannot hold) are refused.
+EMAIL_PATTERN = r"^[^@\x00-\x20\x7f]{1,64}@[^@\x00-\x20\x7f]+\.[^@\x00-\x20\x7f]+$"
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # No whitespace stripping: what the schema accepts is exactly what is validated.
+    model_config = ConfigDict(extra="forbid")
 
 
 class RegisterIn(_In):
@@ -32,7 +34,7 @@ class RegisterIn(_In):
 class LoginIn(_In):
     """POST /api/auth/login/."""
 
-    email: str = Field(max_length=254)
+    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
     password: str = Field(max_length=128)
 
 

@@ -36,8 +36,13 @@ def test_sqlite_by_default_postgres_with_db_vars(tmp_path: Path) -> None:
     assert sqlite.sqlalchemy_url().render_as_string() == (
         f"sqlite:///{tmp_path / 'posecoach.sqlite3'}"
     )
-    pg = make(debug=True, db_name="fit", db_user="u", db_password="p w", db_host="db",
-              db_port=5433)
+    pg = make(debug=True, db_name="fit", db_user="u", db_password="p w", db_host="db", db_port=5433)
     url = pg.sqlalchemy_url()
     assert (url.drivername, url.username, url.password, url.host, url.port, url.database) == (
-        "postgresql+psycopg2", "u", "p w", "db", 5433, "fit")
+        "postgresql+psycopg2",
+        "u",
+        "p w",
+        "db",
+        5433,
+        "fit",
+    )

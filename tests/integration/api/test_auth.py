@@ -16,15 +16,27 @@ from tests.conftest import TEST_SECRET, RegisterFn, bearer
 def test_register_returns_user_and_tokens(client: TestClient) -> None:
     response = client.post(
         "/api/auth/register/",
-        json={"username": "ana", "email": "Ana@Example.com", "password": "s3cret-password",
-              "height": 165.5, "weight": 58.2, "fitness_goal": "flexibility"},
+        json={
+            "username": "ana",
+            "email": "Ana@Example.com",
+            "password": "s3cret-password",
+            "height": 165.5,
+            "weight": 58.2,
+            "fitness_goal": "flexibility",
+        },
     )
     assert response.status_code == 201
     body = response.json()
     assert set(body) == {"user", "refresh", "access"}
-    assert body["user"] == {"id": body["user"]["id"], "username": "ana",
-                            "email": "ana@example.com", "height": 165.5, "weight": 58.2,
-                            "fitness_goal": "flexibility", "daily_streak": 0}
+    assert body["user"] == {
+        "id": body["user"]["id"],
+        "username": "ana",
+        "email": "ana@example.com",
+        "height": 165.5,
+        "weight": 58.2,
+        "fitness_goal": "flexibility",
+        "daily_streak": 0,
+    }
 
 
 @pytest.mark.parametrize("field", ["email", "username"])
@@ -32,8 +44,14 @@ def test_duplicate_email_or_username_conflicts(
     client: TestClient, register: RegisterFn, field: str
 ) -> None:
     first = register(username="dupe")
-    body = {"username": "other", "email": "other@example.com", "password": "long enough pw",
-            "height": 170, "weight": 70, "fitness_goal": "endurance"}
+    body = {
+        "username": "other",
+        "email": "other@example.com",
+        "password": "long enough pw",
+        "height": 170,
+        "weight": 70,
+        "fitness_goal": "endurance",
+    }
     body[field] = first["user"][field].upper() if field == "email" else "dupe"
     response = client.post("/api/auth/register/", json=body)
     assert response.status_code == 409
@@ -43,8 +61,14 @@ def test_duplicate_email_or_username_conflicts(
 def test_invalid_fitness_goal_is_422_with_fields(client: TestClient) -> None:
     response = client.post(
         "/api/auth/register/",
-        json={"username": "zed", "email": "zed@example.com", "password": "long enough pw",
-              "height": 170, "weight": 70, "fitness_goal": "get_huge"},
+        json={
+            "username": "zed",
+            "email": "zed@example.com",
+            "password": "long enough pw",
+            "height": 170,
+            "weight": 70,
+            "fitness_goal": "get_huge",
+        },
     )
     assert response.status_code == 422
     assert set(response.json()) == {"error", "fields"}
@@ -58,8 +82,11 @@ def test_login_by_email(client: TestClient, register: RegisterFn) -> None:
     )
     assert response.status_code == 200
     body = response.json()
-    assert body["user"] == {"id": user["user"]["id"], "username": "lena",
-                            "email": "lena@example.com"}
+    assert body["user"] == {
+        "id": user["user"]["id"],
+        "username": "lena",
+        "email": "lena@example.com",
+    }
     assert client.get("/api/auth/stats/", headers=bearer(body["access"])).status_code == 200
 
 
@@ -77,8 +104,9 @@ def test_wrong_password_and_unknown_email_take_the_same_path(
 
     monkeypatch.setattr(PasswordHasher, "verify", spy)
     wrong = client.post("/api/auth/login/", json={"email": "tim@example.com", "password": "nope"})
-    unknown = client.post("/api/auth/login/", json={"email": "ghost@example.com",
-                                                     "password": "nope"})
+    unknown = client.post(
+        "/api/auth/login/", json={"email": "ghost@example.com", "password": "nope"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json() == {"error": "invalid email or password"}
     # one argon2 verification each: against the real hash, then against the dummy hash
@@ -125,16 +153,24 @@ def test_refresh_token_is_not_an_access_token(client: TestClient, register: Regi
 
 def _claims(user_id: int, **overrides: object) -> dict[str, object]:
     now = int(time.time())
-    claims: dict[str, object] = {"sub": str(user_id), "typ": "access", "jti": "j", "iat": now,
-                                 "exp": now + 600, "iss": "posecoach", "aud": "posecoach"}
+    claims: dict[str, object] = {
+        "sub": str(user_id),
+        "typ": "access",
+        "jti": "j",
+        "iat": now,
+        "exp": now + 600,
+        "iss": "posecoach",
+        "aud": "posecoach",
+    }
     claims.update(overrides)
     return claims
 
 
 def test_forged_signature_is_rejected(client: TestClient, register: RegisterFn) -> None:
     user_id = register()["user"]["id"]
-    forged = jwt.encode(_claims(user_id), "another-secret-" + "y" * 40, algorithm="HS256",
-                        headers={"typ": "at+jwt"})
+    forged = jwt.encode(
+        _claims(user_id), "another-secret-" + "y" * 40, algorithm="HS256", headers={"typ": "at+jwt"}
+    )
     response = client.get("/api/auth/stats/", headers=bearer(forged))
     assert response.status_code == 401
     assert response.json() == {"error": "invalid token"}
@@ -151,7 +187,9 @@ def test_expired_token_is_rejected(client: TestClient, register: RegisterFn) -> 
     past = datetime.now(UTC) - timedelta(hours=1)
     expired = jwt.encode(
         _claims(user_id, iat=int(past.timestamp()), exp=int(past.timestamp()) + 60),
-        TEST_SECRET, algorithm="HS256", headers={"typ": "at+jwt"},
+        TEST_SECRET,
+        algorithm="HS256",
+        headers={"typ": "at+jwt"},
     )
     response = client.get("/api/auth/stats/", headers=bearer(expired))
     assert response.status_code == 401
@@ -161,8 +199,7 @@ def test_expired_token_is_rejected(client: TestClient, register: RegisterFn) -> 
 def test_correctly_signed_token_works(client: TestClient, register: RegisterFn) -> None:
     # the control for the rejections above: the same construction with the real secret passes
     user_id = register()["user"]["id"]
-    token = jwt.encode(_claims(user_id), TEST_SECRET, algorithm="HS256",
-                       headers={"typ": "at+jwt"})
+    token = jwt.encode(_claims(user_id), TEST_SECRET, algorithm="HS256", headers={"typ": "at+jwt"})
     assert client.get("/api/auth/stats/", headers=bearer(token)).status_code == 200
 
 

@@ -19,8 +19,15 @@ def test_history_is_newest_first_with_contract_fields(
     user = register()
     uid = user["user"]["id"]
     older = seed_session(engine, uid, NOW - timedelta(days=2), exercise_type="pushup", reps=12)
-    newer = seed_session(engine, uid, NOW - timedelta(hours=1), exercise_type="squat", reps=7,
-                         duration_s=95, form_accuracy=87.5)
+    newer = seed_session(
+        engine,
+        uid,
+        NOW - timedelta(hours=1),
+        exercise_type="squat",
+        reps=7,
+        duration_s=95,
+        form_accuracy=87.5,
+    )
     response = client.get("/api/exercises/history/", headers=bearer(user["access"]))
     assert response.status_code == 200
     items = response.json()
@@ -28,7 +35,11 @@ def test_history_is_newest_first_with_contract_fields(
     first = items[0]
     assert {"id", "exercise_type", "date", "reps", "form_accuracy", "duration"} <= set(first)
     assert (first["exercise_type"], first["reps"], first["duration"], first["form_accuracy"]) == (
-        "squat", 7, 95, 87.5)
+        "squat",
+        7,
+        95,
+        87.5,
+    )
     assert datetime.fromisoformat(first["date"]) == NOW - timedelta(hours=1)
 
 
@@ -37,8 +48,10 @@ def test_history_filter_limit_offset(
 ) -> None:
     user = register()
     uid = user["user"]["id"]
-    ids = [seed_session(engine, uid, NOW - timedelta(minutes=m), exercise_type=kind)
-           for m, kind in [(1, "squat"), (2, "plank"), (3, "squat"), (4, "squat")]]
+    ids = [
+        seed_session(engine, uid, NOW - timedelta(minutes=m), exercise_type=kind)
+        for m, kind in [(1, "squat"), (2, "plank"), (3, "squat"), (4, "squat")]
+    ]
     headers = bearer(user["access"])
     squats = client.get("/api/exercises/history/?exercise_type=squat", headers=headers).json()
     assert [s["id"] for s in squats] == [ids[0], ids[2], ids[3]]
@@ -48,8 +61,7 @@ def test_history_filter_limit_offset(
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=abc", "offset=-1", "limit=100000"])
 def test_history_rejects_bad_paging(client: TestClient, register: RegisterFn, query: str) -> None:
-    response = client.get(f"/api/exercises/history/?{query}",
-                          headers=bearer(register()["access"]))
+    response = client.get(f"/api/exercises/history/?{query}", headers=bearer(register()["access"]))
     assert response.status_code == 422
     assert "fields" in response.json()
 
@@ -64,9 +76,7 @@ def test_users_see_only_their_own_sessions(
     assert stats["total_exercises"] == 0
 
 
-def test_stats_totals_and_streaks(
-    client: TestClient, register: RegisterFn, engine: Engine
-) -> None:
+def test_stats_totals_and_streaks(client: TestClient, register: RegisterFn, engine: Engine) -> None:
     user = register()
     uid = user["user"]["id"]
     # a 3-day run long ago, a gap, then yesterday and today (two sessions today)
@@ -90,9 +100,16 @@ def test_saving_the_same_session_twice_stores_it_once(
     from db import repo
 
     user = register()
-    record = repo.SessionRecord(session_key="k1", exercise_type="squat", started_at=NOW,
-                                duration_s=10, reps=3, good_reps=3, form_accuracy=100.0,
-                                calories=1.0)
+    record = repo.SessionRecord(
+        session_key="k1",
+        exercise_type="squat",
+        started_at=NOW,
+        duration_s=10,
+        reps=3,
+        good_reps=3,
+        form_accuracy=100.0,
+        calories=1.0,
+    )
     with Session(engine) as db:
         first = repo.save_session(db, user["user"]["id"], record)
         second = repo.save_session(db, user["user"]["id"], record)
