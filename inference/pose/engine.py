@@ -1,0 +1,152 @@
+"""The stateless, batched BlazePose engine: detector -> ROI -> crop -> landmarks -> next ROI."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from inference.pose import detection, landmarks, roi
+from inference.pose.anchors import generate_anchors
+from inference.pose.config import PoseEngineConfig
+from inference.pose.runtime import OnnxModel
+from inference.types import NUM_LANDMARKS, FrameResult, Pose, PoseRequest, Roi
+
+_DET = detection.DETECTOR_SIZE
+_LM = landmarks.LANDMARK_SIZE
+
+
+def _check_image(image: np.ndarray) -> None:
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an RGB uint8 (H, W, 3) image, got {image.dtype} {image.shape}")
+
+
+class PoseEngine:
+    """BlazePose on onnxruntime. Holds the models only: no per-stream state.
+
+    Each :meth:`estimate` item is an image plus the ROI its stream got from the previous
+    frame (or None). Items without an ROI go through the detector (one batch); then all
+    crops go through the landmark model as one batch. Any engine instance can serve any
+    frame of any stream. Thread-safe for concurrent ``estimate`` calls (onnxruntime
+    sessions are).
+    """
+
+    def __init__(self, config: PoseEngineConfig | None = None) -> None:
+        self.config = config or PoseEngineConfig()
+        cfg = self.config
+        self.detector = OnnxModel(cfg.detector_path, cfg.device, cfg.threads)
+        self.landmarker = OnnxModel(cfg.landmark_path, cfg.device, cfg.threads)
+        self.anchors = generate_anchors()
+        names = self.landmarker.output_names
+        shapes = [tuple(s[1:]) for s in self.landmarker.output_shapes]
+        # Pick outputs by shape, not position: converters do not promise an order.
+        self._out_landmarks = shapes.index((landmarks.NUM_MODEL_LANDMARKS * 5,))
+        self._out_flag = shapes.index((1,))
+        self._out_heatmap = shapes.index((64, 64, landmarks.NUM_MODEL_LANDMARKS))
+        self._out_world = shapes.index((landmarks.NUM_MODEL_LANDMARKS * 3,))
+        self.landmark_output_names = names
+        det_shapes = [tuple(s[1:]) for s in self.detector.output_shapes]
+        self._out_boxes = det_shapes.index((len(self.anchors), 12))
+        self._out_scores = det_shapes.index((len(self.anchors), 1))
+
+    @property
+    def name(self) -> str:
+        """Short engine name for logs and /test-models."""
+        return f"blazepose-{self.config.variant}-onnx-{self.config.device}"
+
+    def estimate(self, requests: Sequence[PoseRequest]) -> list[FrameResult]:
+        """Pose for every request, in order. Splits into chunks of ``config.max_batch``."""
+        results: list[FrameResult] = []
+        step = self.config.max_batch
+        for start in range(0, len(requests), step):
+            results.extend(self._estimate_chunk(requests[start : start + step]))
+        return results
+
+    def detect(self, images: Sequence[np.ndarray]) -> list[Roi | None]:
+        """Detector stage alone: the landmark ROI for the best person per image, or None."""
+        if not images:
+            return []
+        batch = np.empty((len(images), _DET, _DET, 3), np.float32)
+        pads = []
+        for i, image in enumerate(images):
+            h, w = image.shape[:2]
+            box, pad = roi.letterbox_roi(w, h)
+            pads.append(pad)
+            patch = roi.crop(image, box, _DET, _DET, cv2.BORDER_CONSTANT)
+            # [-1, 1] as the detector expects (mean 127.5, std 127.5).
+            np.multiply(patch, 1.0 / 127.5, out=batch[i], dtype=np.float32)
+        batch -= 1.0
+        outputs = self.detector.run(batch)
+        boxes, scores = outputs[self._out_boxes], outputs[self._out_scores]
+        rois: list[Roi | None] = []
+        for i, image in enumerate(images):
+            h, w = image.shape[:2]
+            found = detection.decode_detections(
+                boxes[i], scores[i], self.anchors, pads[i], self.config.min_detection_score
+            )
+            if not found:
+                rois.append(None)
+                continue
+            kp = found[0].keypoints
+            rois.append(roi.roi_from_points(kp[0], kp[1], w, h))
+        return rois
+
+    def _estimate_chunk(self, requests: Sequence[PoseRequest]) -> list[FrameResult]:
+        for req in requests:
+            _check_image(req.image)
+        t0 = time.perf_counter()
+        rois: list[Roi | None] = [req.roi for req in requests]
+        need = [i for i, r in enumerate(rois) if r is None]
+        if need:
+            for i, found in zip(need, self.detect([requests[i].image for i in need]), strict=True):
+                rois[i] = found
+        t1 = time.perf_counter()
+        todo = [i for i, r in enumerate(rois) if r is not None]
+        poses: dict[int, tuple[Pose, Roi]] = {}
+        if todo:
+            batch = np.empty((len(todo), _LM, _LM, 3), np.float32)
+            crop_rois = [r for r in rois if r is not None]
+            for j, (i, crop_roi) in enumerate(zip(todo, crop_rois, strict=True)):
+                patch = roi.crop(requests[i].image, crop_roi, _LM, _LM)
+                # [0, 1] as the landmark model expects (mean 0, std 255).
+                np.multiply(patch, 1.0 / 255.0, out=batch[j], dtype=np.float32)
+            outputs = self.landmarker.run(batch)
+            for j, (i, crop_roi) in enumerate(zip(todo, crop_rois, strict=True)):
+                decoded = self._decode_one(outputs, j, crop_roi, requests[i].image)
+                if decoded is not None:
+                    poses[i] = decoded
+        t2 = time.perf_counter()
+        n = max(1, len(requests))
+        timings = {
+            "detector_ms": (t1 - t0) * 1000.0 / max(1, len(need)) if need else 0.0,
+            "landmarks_ms": (t2 - t1) * 1000.0 / max(1, len(todo)) if todo else 0.0,
+            "total_ms": (t2 - t0) * 1000.0 / n,
+        }
+        out = []
+        for i in range(len(requests)):
+            pose, next_roi = poses.get(i, (None, None))
+            out.append(FrameResult(pose=pose, next_roi=next_roi, timings_ms=dict(timings)))
+        return out
+
+    def _decode_one(
+        self, outputs: list[np.ndarray], j: int, crop_roi: Roi, image: np.ndarray
+    ) -> tuple[Pose, Roi] | None:
+        presence = float(outputs[self._out_flag][j].reshape(-1)[0])
+        if presence < self.config.min_presence:
+            return None
+        h, w = image.shape[:2]
+        lm = landmarks.decode_landmarks(outputs[self._out_landmarks][j : j + 1])
+        lm = landmarks.refine_with_heatmap(lm, outputs[self._out_heatmap][j : j + 1])[0]
+        projected = roi.project_landmarks(lm[:, :3], crop_roi)
+        world = outputs[self._out_world][j].reshape(landmarks.NUM_MODEL_LANDMARKS, 3)
+        world = roi.rotate_world(world[:NUM_LANDMARKS].astype(np.float32), crop_roi.rotation)
+        body = np.empty((NUM_LANDMARKS, 4), np.float32)
+        body[:, :3] = projected[:NUM_LANDMARKS]
+        body[:, 3] = lm[:NUM_LANDMARKS, 3]
+        next_roi = roi.roi_from_points(
+            projected[landmarks.AUX_CENTER, :2], projected[landmarks.AUX_SCALE, :2], w, h
+        )
+        pose = Pose(landmarks=body, world=world, presence=presence, image_width=w, image_height=h)
+        return pose, next_roi
