@@ -74,7 +74,7 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
         "allowed_hosts": ["testserver", "localhost", "127.0.0.1"],
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture

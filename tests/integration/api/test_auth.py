@@ -178,7 +178,7 @@ def test_forged_signature_is_rejected(client: TestClient, register: RegisterFn) 
 
 def test_alg_none_is_rejected(client: TestClient, register: RegisterFn) -> None:
     user_id = register()["user"]["id"]
-    unsigned = jwt.encode(_claims(user_id), None, algorithm="none", headers={"typ": "at+jwt"})
+    unsigned = jwt.encode(_claims(user_id), "", algorithm="none", headers={"typ": "at+jwt"})
     assert client.get("/api/auth/stats/", headers=bearer(unsigned)).status_code == 401
 
 

@@ -17,7 +17,8 @@ from tests.conftest import RegisterFn, bearer, make_settings
 @pytest.fixture(scope="module")
 def small_mp4(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     path = tmp_path_factory.mktemp("video") / "clip.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 15, (64, 48))
+    fourcc = cv2.VideoWriter_fourcc(*"mp4v")  # type: ignore[attr-defined]
+    writer = cv2.VideoWriter(str(path), fourcc, 15, (64, 48))
     for i in range(10):
         writer.write(np.full((48, 64, 3), i * 20, np.uint8))
     writer.release()
