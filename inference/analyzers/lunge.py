@@ -52,16 +52,18 @@ class LungeAnalyzer(RepAnalyzer):
     def measure(self, pose: Pose) -> Measurement:
         """Mean knee flexion of both legs, front-knee angle, torso lean."""
         legs = g.visible_sides(pose, "leg")
-        if len(legs) < 2:
+        if not legs:
             return Measurement(problem=STEP_BACK)
         lean = torso_lean_deg(pose)
         if not lean <= MAX_POSTURE_LEAN:
             return Measurement(problem="Stand up straight to start")
         knees = {s.name: g.joint_angle(pose, s.hip, s.knee, s.ankle) for s in legs}
         flexion = 180.0 - g.nanmean(list(knees.values()))
-        front = max(legs, key=lambda s: thigh_from_vertical(pose, s))
-        feats = {"flexion": flexion, "front_knee": knees[front.name], "lean": lean,
-                 "front_left": 1.0 if front.name == g.LEFT else 0.0}
+        feats = {"flexion": flexion, "front_knee": math.nan, "lean": lean, "front_left": math.nan}
+        if len(legs) == 2:  # side-on the far leg is hidden: both knees bend alike, one will do
+            front = max(legs, key=lambda s: thigh_from_vertical(pose, s))
+            feats["front_knee"] = knees[front.name]
+            feats["front_left"] = 1.0 if front.name == g.LEFT else 0.0
         return Measurement({"body": flexion}, feats)
 
     def judge(self, frames: list[dict[str, float]], cycle: Cycle, channel: str) -> list[str]:

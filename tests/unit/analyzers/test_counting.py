@@ -1,0 +1,96 @@
+"""Counting on synthetic sequences: every exercise, the usual ways real video goes wrong."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inference.types import Pose
+from tests.unit.analyzers.scenarios import SCENARIOS, Scenario, depth_profile, frames_for, run
+from tests.unit.analyzers.synth import make_pose
+
+IDS = [s.exercise for s in SCENARIOS]
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=IDS)
+@pytest.mark.parametrize("yaw", [0.0, 45.0, 90.0], ids=["front", "oblique", "side"])
+def test_clean_reps_any_view(sc: Scenario, yaw: float) -> None:
+    frames = frames_for(sc, depth_profile(5, sc.period_s, 30.0), yaw=yaw)
+    counter, summary = run(sc.exercise, frames)
+    assert counter == 5
+    assert summary.reps == 5
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=IDS)
+def test_half_reps_do_not_count(sc: Scenario) -> None:
+    frames = frames_for(sc, depth_profile(5, sc.period_s, 30.0, amplitude=0.35))
+    assert run(sc.exercise, frames)[0] == 0
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=IDS)
+def test_jitter_does_not_add_reps(sc: Scenario) -> None:
+    frames = frames_for(sc, depth_profile(6, sc.period_s, 30.0), noise=0.012, seed=3)
+    assert run(sc.exercise, frames)[0] == 6
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=IDS)
+def test_pauses_at_top_and_bottom(sc: Scenario) -> None:
+    prof = depth_profile(4, sc.period_s, 30.0, pause_top=2.0, pause_bottom=1.5)
+    assert run(sc.exercise, frames_for(sc, prof, noise=0.005, seed=1))[0] == 4
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=IDS)
+@pytest.mark.parametrize("fps", [15.0, 30.0])
+def test_frame_rates(sc: Scenario, fps: float) -> None:
+    assert run(sc.exercise, frames_for(sc, depth_profile(5, sc.period_s, fps)))[0] == 5
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=IDS)
+def test_leaving_and_reentering_frame(sc: Scenario) -> None:
+    """3 reps, out of frame for 3 s (mid-rep), 3 more: the interrupted rep is void."""
+    first = frames_for(sc, depth_profile(3, sc.period_s, 30.0))
+    t0 = first[-1][0] + 1 / 30
+    # Leave while half way down, be gone 3 s, come back at the bottom and stand up.
+    gone: list[tuple[float, Pose | None]] = [(t0 + i / 30, None) for i in range(90)]
+    back_t = t0 + 3.0
+    partial = [(back_t + i / 30, make_pose(sc.body(1.0 - i / 30, 0.0))) for i in range(31)]
+    rest_t = partial[-1][0] + 1 / 30
+    second = [(rest_t + t, p) for t, p in frames_for(sc, depth_profile(3, sc.period_s, 30.0))]
+    counter, _ = run(sc.exercise, first + gone + partial + second)
+    assert counter == 6
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=IDS)
+def test_visibility_dropouts(sc: Scenario) -> None:
+    """Every 7th frame the landmarks are unreliable (low visibility): still exact."""
+    prof = depth_profile(5, sc.period_s, 30.0)
+    frames: list[tuple[float, Pose | None]] = []
+    for i, (t, d) in enumerate(prof):
+        frames.append((t, make_pose(sc.body(d, 0.0), visibility=0.1 if i % 7 == 3 else 0.95)))
+    assert run(sc.exercise, frames)[0] == 5
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=IDS)
+def test_nobody_in_frame(sc: Scenario) -> None:
+    counter, summary = run(sc.exercise, [(i / 30, None) for i in range(90)])
+    assert counter == 0
+    assert summary.form_accuracy == 0.0
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=IDS)
+def test_teleport_voids_rep_in_progress(sc: Scenario) -> None:
+    """A hard cut (body jumps across the frame) mid-rep must not complete that rep."""
+    prof = depth_profile(2, sc.period_s, 30.0)
+    frames = [(t, make_pose(sc.body(d, 0.0))) for t, d in prof]
+    # Cut: appear elsewhere, already at the bottom, then stand up once.
+    t0 = prof[-1][0] + 1 / 30
+    frames += [(t0 + i / 30, make_pose(sc.body(1.0 - i / 30, 0.0), shift=0.3)) for i in range(31)]
+    assert run(sc.exercise, frames)[0] == 2
+
+
+def test_noise_free_counts_are_deterministic() -> None:
+    sc = SCENARIOS[0]
+    a = run(sc.exercise, frames_for(sc, depth_profile(3, 2.0, 30.0), noise=0.01, seed=9))
+    b = run(sc.exercise, frames_for(sc, depth_profile(3, 2.0, 30.0), noise=0.01, seed=9))
+    assert a[0] == b[0] == 3
+    assert np.isfinite(a[1].form_accuracy)

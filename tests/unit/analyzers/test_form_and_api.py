@@ -1,0 +1,151 @@
+"""Registry, calories, summaries, faults, holds and alternating limbs."""
+
+from __future__ import annotations
+
+import pytest
+
+from inference.analyzers import (
+    EXERCISE_TYPES,
+    HOLD_BROKEN,
+    HOLD_STARTED,
+    REP_COMPLETED,
+    AnalyzerEvent,
+    UnknownExerciseError,
+    calories_kcal,
+    create_analyzer,
+    met_for,
+)
+from tests.unit.analyzers.scenarios import depth_profile
+from tests.unit.analyzers.synth import Body, make_pose
+
+
+def test_unknown_exercise_lists_known_types() -> None:
+    with pytest.raises(UnknownExerciseError) as err:
+        create_analyzer("burpee")
+    assert err.value.exercise_type == "burpee"
+    for name in EXERCISE_TYPES:
+        assert name in str(err.value)
+    assert isinstance(err.value, ValueError)
+
+
+def test_every_type_has_an_analyzer_and_met() -> None:
+    assert len(EXERCISE_TYPES) == 7
+    for name in EXERCISE_TYPES:
+        assert create_analyzer(name).exercise == name
+        assert met_for(name) > 0
+
+
+def test_body_weight_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        create_analyzer("squat", body_weight_kg=0)
+
+
+def test_calories_formula() -> None:
+    assert calories_kcal(8.0, 70.0, 1800.0) == pytest.approx(280.0)
+    assert calories_kcal(3.5, 80.0, 0.0) == 0.0
+
+
+def test_metrics_shape_and_summary_calories() -> None:
+    a = create_analyzer("pushup", body_weight_kg=80.0)
+    m: dict[str, object] = {}
+    for t, d in depth_profile(3, 2.0, 30.0):
+        m = a.update(make_pose(Body(pitch=85, arm=90 - 90 * d, elbow=5 + 90 * d)), t).metrics
+    assert set(m) == {"counter", "stage", "form_accuracy", "form_feedback"}
+    s = a.summary()
+    assert s.reps == 3 and s.good_reps == 3 and s.form_accuracy == 100.0
+    assert s.calories == pytest.approx(8.0 * 80.0 * s.active_s / 3600, abs=0.01)
+    out = s.to_dict()
+    assert out["duration"] == round(s.duration_s) and len(out["rep_details"]) == 3
+    rep = s.rep_details[0]
+    assert rep.eccentric_s > 0 and rep.concentric_s > 0 and rep.range_deg > 60
+
+
+def _curl_frames(drift: float, side_yaw: float = 90.0) -> list[tuple[float, Body]]:
+    # Upper arm swings forward by ``drift`` degrees as the weight comes up.
+    return [(t, Body(arm=5 + drift * d, elbow=10 + 125 * d, yaw=side_yaw))
+            for t, d in depth_profile(3, 2.0, 30.0)]
+
+
+@pytest.mark.parametrize(("drift", "faulty"), [(40.0, True), (5.0, False)])
+def test_curl_elbow_swing_flagged(drift: float, faulty: bool) -> None:
+    a = create_analyzer("bicep_curl")
+    events: list[AnalyzerEvent] = []
+    for t, b in _curl_frames(drift):
+        events += a.update(make_pose(b), t).events
+    reps = [e.rep for e in events if e.kind == REP_COMPLETED and e.rep is not None]
+    assert len(reps) == 3
+    assert all(("elbow_swing" in r.faults) == faulty for r in reps)
+    s = a.summary()
+    assert s.reps == 3 and s.good_reps == (0 if faulty else 3)  # sloppy reps still count
+
+
+def test_alternating_curls_count_each_arm() -> None:
+    a = create_analyzer("bicep_curl")
+    t = 0.0
+    for rep in range(6):
+        for _, d in depth_profile(1, 2.0, 30.0, lead=0.3):
+            left = rep % 2 == 0
+            b = Body(elbow=10 + 125 * d) if left else Body(elbow=10)
+            pose = make_pose(b)
+            if not left:  # move only the right forearm
+                pose = make_pose(Body(elbow=10))
+                moved = make_pose(Body(elbow=10 + 125 * d))
+                for i in (14, 16, 18, 20, 22):
+                    pose.landmarks[i] = moved.landmarks[i]
+                    pose.world[i] = moved.world[i]
+            a.update(pose, t)
+            t += 1 / 30
+    s = a.summary()
+    assert s.reps == 6
+    assert {r.side for r in s.rep_details} == {"left", "right"}
+
+
+def test_squat_shallow_counts_but_is_flagged() -> None:
+    a = create_analyzer("squat")
+    for t, d in depth_profile(2, 2.0, 30.0):
+        a.update(make_pose(Body(knee=5 + 70 * d, hip=5 + 65 * d, yaw=90)), t)
+    s = a.summary()
+    assert s.reps == 2 and s.good_reps == 0
+    assert s.fault_counts.get("shallow") == 2
+
+
+def test_pushup_hip_sag_flagged() -> None:
+    a = create_analyzer("pushup")
+    for t, d in depth_profile(2, 2.0, 30.0):
+        a.update(make_pose(Body(pitch=85, arm=90 - 90 * d, elbow=5 + 90 * d, hip=-30, yaw=90)), t)
+    s = a.summary()
+    assert s.reps == 2 and s.fault_counts.get("hip_sag") == 2
+
+
+def test_pushup_not_counted_when_standing() -> None:
+    """Elbow bends while upright (e.g. stretching after the set) are not push-ups."""
+    a = create_analyzer("pushup")
+    for t, d in depth_profile(4, 2.0, 30.0):
+        a.update(make_pose(Body(arm=90 - 90 * d, elbow=5 + 90 * d)), t)
+    assert a.summary().reps == 0
+
+
+@pytest.mark.parametrize("fps", [15.0, 30.0])
+def test_plank_hold_then_lie_down(fps: float) -> None:
+    a = create_analyzer("plank")
+    kinds = []
+    n_hold, n_lie = int(20 * fps), int(5 * fps)
+    for i in range(n_hold + n_lie):
+        t = i / fps
+        if i < n_hold:  # forearm plank: upper arms vertical, forearms on the floor
+            b = Body(pitch=85, arm=90, elbow=90, yaw=90)
+        else:  # lying flat, arms overhead: no weight on the arms
+            b = Body(pitch=90, arm=180, elbow=0, yaw=90)
+        kinds += [e.kind for e in a.update(make_pose(b), t).events]
+    s = a.summary()
+    assert kinds == [HOLD_STARTED, HOLD_BROKEN]
+    assert s.hold_s == pytest.approx(20.0, abs=0.5)
+    assert s.form_accuracy == 100.0 and s.reps == int(s.hold_s)
+
+
+def test_plank_sag_is_held_but_marked() -> None:
+    a = create_analyzer("plank")
+    for i in range(300):
+        a.update(make_pose(Body(pitch=85, arm=90, elbow=90, hip=-28, yaw=90)), i / 30)
+    s = a.summary()
+    assert s.hold_s > 8 and s.form_accuracy < 20 and "hip_sag" in s.fault_counts
