@@ -1,13 +1,7 @@
-"""The exercise types the API accepts, taken from the analyzers that implement them."""
+"""The exercise types the API accepts: exactly those the analyzers implement."""
 
 from __future__ import annotations
 
-EXERCISE_TYPES: tuple[str, ...] = (
-    "squat",
-    "pushup",
-    "bicep_curl",
-    "lunge",
-    "shoulder_press",
-    "jumping_jack",
-    "plank",
-)
+from inference.analyzers import EXERCISE_TYPES
+
+__all__ = ["EXERCISE_TYPES"]
