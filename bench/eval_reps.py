@@ -1,0 +1,129 @@
+"""Rep-counting accuracy over a manifest of labelled clips.
+
+    python bench/eval_reps.py ../shared/data/videos/manifest.json [--json]
+        [--landmarks-cache DIR]
+
+Per clip: true vs counted reps and the error; per exercise and overall: MAE (mean of
+|counted - true| / true) and OBO (share of clips within +-1). Plank clips report the
+held seconds against ``hold_seconds``. Clips with ``reps: null`` and no hold label are
+run for robustness only (must not crash) and are not judged. Clip paths are relative
+to the manifest's folder. ``--landmarks-cache DIR`` replays landmarks saved as
+``DIR/<file with / -> __, no extension>.npz`` (arrays landmarks, world, ok, t, width,
+height) instead of running the project's pose engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from inference.analyzers import SessionSummary, create_analyzer
+from inference.types import Pose
+
+
+def cached_poses(npz: Path) -> Iterator[tuple[float, Pose | None]]:
+    """(t, pose) per frame from a landmark cache file."""
+    d = np.load(npz)
+    w, h = int(d["width"]), int(d["height"])
+    for lm, world, ok, t in zip(d["landmarks"], d["world"], d["ok"], d["t"], strict=True):
+        yield float(t), (Pose(lm, world, 1.0, w, h) if ok else None)
+
+
+def run_clip(video: Path, exercise: str, cache: Path | None, name: str) -> SessionSummary:
+    """Analyze one clip from the cache or with the project's engine."""
+    if cache is not None:
+        analyzer = create_analyzer(exercise)
+        npz = cache / (name.replace("/", "__").rsplit(".", 1)[0] + ".npz")
+        for t, pose in cached_poses(npz):
+            analyzer.update(pose, t)
+        return analyzer.summary()
+    from inference.video import analyze_video
+
+    return analyze_video(video, exercise)
+
+
+def evaluate(manifest: Path, cache: Path | None) -> dict[str, Any]:
+    """Run every clip of the manifest and compute the figures."""
+    spec = json.loads(manifest.read_text())
+    root = manifest.parent
+    clips: list[dict[str, Any]] = []
+    for v in spec["videos"]:
+        true_reps, hold = v.get("reps"), v.get("hold_seconds")
+        s = run_clip(root / v["file"], v["exercise"], cache, v["file"])
+        row: dict[str, Any] = {"file": v["file"], "exercise": v["exercise"], "true_reps": true_reps,
+                               "counted_reps": s.reps, "good_reps": s.good_reps,
+                               "form_accuracy": s.form_accuracy, "faults": s.fault_counts}
+        if v["exercise"] == "plank" and hold is not None:
+            row |= {"counted_reps": None, "true_hold_s": hold, "hold_s": s.hold_s,
+                    "hold_error": round(abs(s.hold_s - hold) / hold, 4)}
+        elif true_reps is None:
+            row["robustness"] = "ok"
+        else:
+            row["error"] = s.reps - true_reps
+            row["rel_error"] = round(abs(s.reps - true_reps) / true_reps, 4)
+            if "use" in v:  # e.g. animated figures: reported, kept out of the headline
+                row["sanity_only"] = True
+            if "good_reps" in v:
+                row["true_good_reps"] = v["good_reps"]
+                row["rep_faults"] = [list(r.faults) for r in s.rep_details]
+        clips.append(row)
+    judged = [c for c in clips if "rel_error" in c and not c.get("sanity_only")]
+    per_ex: dict[str, dict[str, float]] = {}
+    for ex in sorted({c["exercise"] for c in judged}):
+        rows = [c for c in judged if c["exercise"] == ex]
+        per_ex[ex] = _figures(rows)
+    holds = [c["hold_error"] for c in clips if "hold_error" in c]
+    return {**_figures(judged), "plank_hold_error": max(holds) if holds else None,
+            "per_exercise": per_ex, "clips": clips,
+            "landmarks": "cache" if cache is not None else "project engine"}
+
+
+def _figures(rows: list[dict[str, Any]]) -> dict[str, float]:
+    if not rows:
+        return {"mae": float("nan"), "obo": float("nan"), "n": 0}
+    return {"mae": round(sum(r["rel_error"] for r in rows) / len(rows), 4),
+            "obo": round(sum(abs(r["error"]) <= 1 for r in rows) / len(rows), 4), "n": len(rows)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("manifest", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--landmarks-cache", type=Path)
+    args = p.parse_args(argv)
+    res = evaluate(args.manifest, args.landmarks_cache)
+    if args.json:
+        print(json.dumps(res))
+        return 0
+    for c in res["clips"]:
+        if "hold_error" in c:
+            print(f"{c['file']:48s} {c['exercise']:14s} hold {c['hold_s']:.1f}s / "
+                  f"{c['true_hold_s']}s  err {100 * c['hold_error']:.1f}%")
+        elif "robustness" in c:
+            print(f"{c['file']:48s} {c['exercise']:14s} counted {c['counted_reps']}"
+                  "  robustness: ok")
+        else:
+            extra = ""
+            if "true_good_reps" in c:
+                extra = f"  good {c['good_reps']}/{c['true_good_reps']}"
+            extra += "  (sanity only, not in MAE/OBO)" if c.get("sanity_only") else ""
+            print(f"{c['file']:48s} {c['exercise']:14s} true {c['true_reps']:3d} counted "
+                  f"{c['counted_reps']:3d} err {c['error']:+d}{extra}")
+    for ex, f in res["per_exercise"].items():
+        print(f"{ex:14s} MAE {f['mae']:.3f} OBO {f['obo']:.2f} (n={f['n']})")
+    print(f"overall MAE {res['mae']:.3f} OBO {res['obo']:.2f} (n={res['n']}); "
+          f"plank hold error {res['plank_hold_error']}; landmarks: {res['landmarks']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
