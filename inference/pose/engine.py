@@ -109,7 +109,7 @@ class PoseEngine:
             batch = np.empty((len(todo), _LM, _LM, 3), np.float32)
             crop_rois = [r for r in rois if r is not None]
             for j, (i, crop_roi) in enumerate(zip(todo, crop_rois, strict=True)):
-                patch = roi.crop(requests[i].image, crop_roi, _LM, _LM)
+                patch = roi.crop(requests[i].image, crop_roi, _LM, _LM, cv2.BORDER_REPLICATE)
                 # [0, 1] as the landmark model expects (mean 0, std 255).
                 np.multiply(patch, 1.0 / 255.0, out=batch[j], dtype=np.float32)
             outputs = self.landmarker.run(batch)

@@ -95,9 +95,14 @@ def crop(
     roi: Roi,
     out_width: int,
     out_height: int,
-    border: int = cv2.BORDER_CONSTANT,
+    border: int = cv2.BORDER_REPLICATE,
 ) -> np.ndarray:
-    """Rotated, scaled crop of ``image`` (H, W, C uint8) to (out_height, out_width, C) uint8."""
+    """Rotated, scaled crop of ``image`` (H, W, C uint8) to (out_height, out_width, C) uint8.
+
+    The default border replicates edge pixels, as MediaPipe's landmark crop does (measured:
+    zero padding moves landmarks ~0.005 of the image; replicate matches to ~3e-4). The
+    detector's letterbox uses ``cv2.BORDER_CONSTANT`` (zeros).
+    """
     height, width = image.shape[:2]
     matrix = crop_matrix(roi, width, height, out_width, out_height)
     return cv2.warpAffine(

@@ -3,7 +3,9 @@
 The engine is stateless; each stream (a WebSocket session, a video file) owns one
 :class:`PoseSmoother` and feeds it its poses in time order. Parameters are MediaPipe's:
 landmarks min_cutoff 0.05 / beta 80, world landmarks 0.1 / 40 (no value scaling),
-auxiliary (tracking) landmarks 0.01 / 10, visibility low-pass alpha 0.1.
+visibility low-pass alpha 0.1. The tracking ROI is not smoothed: MediaPipe Tasks (VIDEO
+mode) does not (measured: smoothing it through the auxiliary landmarks, as the legacy graph
+did, triples the distance to Tasks' output).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from inference.pose import roi as roi_math
 from inference.types import Pose, Roi
 
 
@@ -28,7 +29,6 @@ class OneEuroParams:
 
 LANDMARKS = OneEuroParams(0.05, 80.0)
 WORLD = OneEuroParams(0.1, 40.0)
-AUXILIARY = OneEuroParams(0.01, 10.0)
 VISIBILITY_ALPHA = 0.1
 #: Below this object size (pixels) MediaPipe passes landmarks through unfiltered.
 MIN_OBJECT_SCALE = 1e-6
@@ -98,7 +98,7 @@ def _object_scale(pose: Pose, roi: Roi | None) -> float:
 
 
 class PoseSmoother:
-    """Smooths one stream's poses over time (landmarks, world landmarks, visibility, ROI).
+    """Smooths one stream's poses over time (landmarks, world landmarks, visibility).
 
     Call :meth:`smooth` once per frame with the frame's timestamp; pass ``None`` when the
     frame has no pose (this resets the filters, as MediaPipe does when tracking is lost).
@@ -110,12 +110,10 @@ class PoseSmoother:
         self,
         landmarks: OneEuroParams = LANDMARKS,
         world: OneEuroParams = WORLD,
-        auxiliary: OneEuroParams = AUXILIARY,
         visibility_alpha: float = VISIBILITY_ALPHA,
     ) -> None:
         self._landmarks = OneEuroFilter(landmarks)
         self._world = OneEuroFilter(world)
-        self._aux = OneEuroFilter(auxiliary)
         self._alpha = visibility_alpha
         self._visibility: np.ndarray | None = None
 
@@ -123,7 +121,6 @@ class PoseSmoother:
         """Forget the stream's history."""
         self._landmarks.reset()
         self._world.reset()
-        self._aux.reset()
         self._visibility = None
 
     def smooth(self, pose: Pose | None, timestamp_s: float, roi: Roi | None = None) -> Pose | None:
@@ -145,30 +142,3 @@ class PoseSmoother:
         out[:, 3] = vis
         world = self._world.apply(pose.world, timestamp_s).astype(np.float32)
         return replace(pose, landmarks=out, world=world)
-
-    def smooth_roi(
-        self,
-        next_roi: Roi | None,
-        image_width: int,
-        image_height: int,
-        timestamp_s: float,
-        roi: Roi | None = None,
-    ) -> Roi | None:
-        """Smooth the tracking ROI through its two auxiliary points (MediaPipe's aux filter).
-
-        ``next_roi`` is the engine's ROI for the next frame; ``roi`` the current crop ROI.
-        """
-        if next_roi is None:
-            self._aux.reset()
-            return None
-        w, h = image_width, image_height
-        # Recover the two auxiliary landmarks (pixels) the ROI was built from.
-        dist = next_roi.width * w / roi_math.ROI_SCALE / 2.0
-        phi = roi_math.TARGET_ANGLE - next_roi.rotation
-        cx, cy = next_roi.x_center * w, next_roi.y_center * h
-        points = np.array([[cx, cy], [cx + dist * math.cos(phi), cy - dist * math.sin(phi)]])
-        scale = (roi.width * w + roi.height * h) / 2.0 if roi is not None else 2.0 * dist
-        if scale >= MIN_OBJECT_SCALE:
-            points = self._aux.apply(points, timestamp_s, 1.0 / scale)
-        norm = points / np.array([w, h])
-        return roi_math.roi_from_points(norm[0], norm[1], w, h)

@@ -41,10 +41,7 @@ class PoseTracker:
             self.last_result = result
             return None
         self.last_result = result
+        self.roi = result.next_roi
         if not self.smooth:
-            self.roi = result.next_roi
             return result.pose
-        height, width = image_rgb.shape[:2]
-        pose = self.smoother.smooth(result.pose, timestamp_s, crop_roi)
-        self.roi = self.smoother.smooth_roi(result.next_roi, width, height, timestamp_s, crop_roi)
-        return pose
+        return self.smoother.smooth(result.pose, timestamp_s, crop_roi)
