@@ -12,14 +12,17 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from api.context import AppContext
 from api.errors import EXCEPTION_HANDLERS
+from api.metrics import AppMetrics, HttpMetricsMiddleware, MetricsBackend, metrics_endpoint
 from api.middleware import AllowedHostsMiddleware, RequestIdMiddleware
 from api.openapi import build_openapi
 from api.routes import auth, exercises, health, models, uploads
 from api.settings import Settings
+from api.ws.endpoint import exercise_socket
+from api.ws.registry import SessionRegistry
 from db.engine import make_engine
 from db.migrate import ensure_at_head
 from inference.client import PoseClient
@@ -38,7 +41,13 @@ def http_routes() -> list[BaseRoute]:
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"], include_in_schema=False),
+        Route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False),
     ]
+
+
+def ws_routes() -> list[BaseRoute]:
+    """Every WebSocket route."""
+    return [WebSocketRoute("/ws/exercise/{exercise_type}/", exercise_socket)]
 
 
 async def openapi_json(request: Request) -> JSONResponse:
@@ -53,19 +62,31 @@ def create_app(
     engine: Engine | None = None,
     pose_client: PoseClient | None = None,
     extra_routes: Sequence[BaseRoute] = (),
+    metrics_backend: MetricsBackend | None = None,
 ) -> Starlette:
-    """Build the app for ``settings``; the database must already be migrated to head."""
+    """Build the app for ``settings``; the database must already be migrated to head.
+
+    ``metrics_backend``: where metrics go (Ray Serve's inside the ingress, prometheus_client
+    served at /metrics when run alone); None records nothing.
+    """
     engine = engine or make_engine(settings.sqlalchemy_url())
     context = AppContext.from_settings(settings, engine, pose_client)
+    metrics = AppMetrics(metrics_backend)
+    sessions = SessionRegistry(context)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Refuse to serve on an old or empty schema rather than fail on the first query.
         await run_in_threadpool(ensure_at_head, engine)
-        yield
+        try:
+            yield
+        finally:
+            # Server shutdown: sessions still open are saved (once) before the process goes.
+            await sessions.save_all()
 
     middleware = [
         Middleware(RequestIdMiddleware),
+        Middleware(HttpMetricsMiddleware, metrics=metrics),
         Middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts),
     ]
     if settings.cors_origins:
@@ -80,11 +101,13 @@ def create_app(
         )
     app = Starlette(
         debug=False,  # never leak tracebacks; errors are logged with their request id
-        routes=[*http_routes(), *extra_routes],
+        routes=[*http_routes(), *ws_routes(), *extra_routes],
         middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.context = context
+    app.state.metrics = metrics
+    app.state.ws_sessions = sessions
     app.state.openapi = build_openapi()
     return app

@@ -70,9 +70,23 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
     history_max_limit: int = Field(default=200, gt=0)
 
+    #: WebSocket sessions (/ws/exercise/...): largest message accepted (bigger: error).
+    ws_max_message_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+    #: Frames per second a session may send; frames over the rate are dropped and counted.
+    ws_max_frames_per_s: float = Field(default=30.0, gt=0)
+    #: A session with no message for this long is saved and closed.
+    ws_idle_timeout_s: float = Field(default=60.0, gt=0)
+    #: Frames of one session in the pose backend at once; newer frames replace queued ones.
+    ws_frames_in_flight: int = Field(default=1, ge=1, le=8)
+    #: How long one frame may take in the pose backend before it is answered with an error.
+    ws_frame_timeout_s: float = Field(default=10.0, gt=0)
+    #: Browser origins allowed to open a WebSocket (besides the server's own host);
+    #: CORS_ORIGINS are allowed too. Clients that send no Origin (native apps) are allowed.
+    ws_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    @field_validator("allowed_hosts", "cors_origins", mode="before")
+    @field_validator("allowed_hosts", "cors_origins", "ws_allowed_origins", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

@@ -1,7 +1,13 @@
 """The PoseClient protocol: how the API asks for poses without knowing where models run.
 
-Concrete clients live beside their runtime (a Ray Serve handle client in inference.serve,
-an in-process client in inference.pose) so that importing this module stays cheap.
+Concrete clients live beside their runtime (a Ray Serve handle client in
+``inference.serve.client``, an in-process client in ``inference.local_client``) so that
+importing this module stays cheap: the API imports only this module and ``inference.types``.
+
+A *stream* (one WebSocket session, one video) needs state between frames: the tracking
+ROI from the previous frame and a smoother. :meth:`PoseClient.open_stream` returns a
+:class:`PoseStream` that holds that state on the caller's side, so pose replicas stay
+stateless and any replica can serve any frame.
 """
 
 from __future__ import annotations
@@ -10,6 +16,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from inference.types import FrameResult, Roi
+
+
+class InvalidFrameError(ValueError):
+    """The frame is not a decodable image (or exceeds the image limits); safe to show."""
+
+
+class PoseBackendError(RuntimeError):
+    """The pose backend failed for this frame (replica died, timeout); the stream goes on."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +38,22 @@ class ModelInfo:
     error: str | None = None
 
 
+class PoseStream(Protocol):
+    """One stream's tracking state (ROI + smoothing) in front of a stateless backend."""
+
+    async def estimate(self, jpeg: bytes, timestamp_s: float) -> FrameResult:
+        """Smoothed pose of this frame (taken at ``timestamp_s`` seconds, increasing).
+
+        Raises :class:`InvalidFrameError` or :class:`PoseBackendError`; after an error or
+        a frame without a person the ROI is cleared so the next frame runs the detector.
+        """
+        ...
+
+    def reset(self) -> None:
+        """Forget the tracked person and the smoothing history."""
+        ...
+
+
 class PoseClient(Protocol):
     """Estimate poses from JPEG bytes; any replica can serve any frame."""
 
@@ -33,4 +63,8 @@ class PoseClient(Protocol):
 
     async def describe_models(self) -> list[ModelInfo]:
         """Run a real inference on each served model and report its state."""
+        ...
+
+    def open_stream(self) -> PoseStream:
+        """A new stream with its own ROI and smoother."""
         ...

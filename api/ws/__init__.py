@@ -1,0 +1,1 @@
+"""The real-time exercise WebSocket: ``/ws/exercise/{exercise_type}/`` (API.md)."""

@@ -1,0 +1,135 @@
+"""Parsing client messages and building server messages (the contract in API.md).
+
+Client messages: ``{"type": "start_exercise"}`` (extension: ``"extensions": [...]``),
+``{"type": "stop_exercise"}``, frames as ``{"frame": "<base64 JPEG>"}`` (extensions:
+``"frame_id"`` echoed back, ``"t"`` capture time in seconds) or binary messages holding
+the JPEG bytes. Everything malformed raises :class:`ProtocolError` with a message that is
+safe to send back; the session goes on.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+#: Opt-in additions to ``frame_processed`` (a client that asks for none sees the contract).
+EXTENSIONS = frozenset({"landmarks", "events", "latency", "stats"})
+
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+
+class ProtocolError(ValueError):
+    """A message the server cannot use; answered with ``{"type": "error"}``."""
+
+
+@dataclass(frozen=True)
+class StartExercise:
+    """``start_exercise`` with the extensions the client opted into."""
+
+    extensions: frozenset[str]
+
+
+@dataclass(frozen=True)
+class StopExercise:
+    """``stop_exercise``."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame: the JPEG bytes, the id to echo (or None) and the client's capture time."""
+
+    jpeg: bytes
+    frame_id: str | int | None
+    t: float | None
+    binary: bool
+
+
+ClientMessage = StartExercise | StopExercise | Frame
+
+
+def looks_like_image(data: bytes) -> bool:
+    """A cheap check before spending a pose call: JPEG or PNG magic bytes."""
+    return data.startswith(_IMAGE_MAGIC)
+
+
+def parse_binary(data: bytes) -> Frame:
+    """A binary message: the JPEG bytes themselves."""
+    if not looks_like_image(data):
+        raise ProtocolError("binary frame is not a JPEG or PNG image")
+    return Frame(jpeg=data, frame_id=None, t=None, binary=True)
+
+
+def _frame_id(value: object) -> str | int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ProtocolError("frame_id must be a string or an integer")
+    if isinstance(value, str) and len(value) > 64:
+        raise ProtocolError("frame_id is longer than 64 characters")
+    return value
+
+
+def _timestamp(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ProtocolError("t must be a number of seconds")
+    return float(value)
+
+
+def _decode_base64(text: object) -> bytes:
+    if not isinstance(text, str) or not text:
+        raise ProtocolError("frame must be a non-empty base64 string")
+    if text.startswith("data:"):
+        header, sep, text = text.partition(",")
+        if not sep or ";base64" not in header:
+            raise ProtocolError("frame data URL is not base64")
+    try:
+        data = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ProtocolError("frame is not valid base64") from exc
+    if not looks_like_image(data):
+        raise ProtocolError("frame is not a JPEG or PNG image")
+    return data
+
+
+def parse_text(text: str) -> ClientMessage:
+    """A text message: a JSON object with ``type`` or ``frame``."""
+    try:
+        message: Any = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ProtocolError("message is not valid JSON") from exc
+    if not isinstance(message, dict):
+        raise ProtocolError("message must be a JSON object")
+    kind = message.get("type")
+    if "frame" in message and kind in (None, "frame"):
+        return Frame(
+            jpeg=_decode_base64(message["frame"]),
+            frame_id=_frame_id(message.get("frame_id")),
+            t=_timestamp(message.get("t")),
+            binary=False,
+        )
+    if kind == "start_exercise":
+        requested = message.get("extensions") or []
+        if not isinstance(requested, list) or not all(isinstance(e, str) for e in requested):
+            raise ProtocolError("extensions must be a list of strings")
+        unknown = sorted(set(requested) - EXTENSIONS)
+        if unknown:
+            raise ProtocolError(
+                f"unknown extensions {unknown}; known: {', '.join(sorted(EXTENSIONS))}"
+            )
+        return StartExercise(extensions=frozenset(requested))
+    if kind == "stop_exercise":
+        return StopExercise()
+    if kind is None:
+        raise ProtocolError('message needs a "type" or a "frame"')
+    raise ProtocolError(f"unknown message type {str(kind)[:40]!r}")
+
+
+def error(message: str) -> dict[str, Any]:
+    """The contract's error message."""
+    return {"type": "error", "error": message}

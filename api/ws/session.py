@@ -1,0 +1,118 @@
+"""Per-session state: analyzer, pose stream, counters, and saving the session once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from db import repo
+from inference.analyzers import AnalyzerUpdate, ExerciseAnalyzer, SessionSummary
+from inference.client import PoseStream
+from inference.types import FrameResult
+
+
+@dataclass
+class FrameCounters:
+    """What happened to this session's frames."""
+
+    received: int = 0
+    processed: int = 0
+    dropped_stale: int = 0
+    dropped_rate: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """JSON-ready counters."""
+        return {
+            "received": self.received,
+            "processed": self.processed,
+            "dropped": self.dropped_stale + self.dropped_rate,
+            "dropped_stale": self.dropped_stale,
+            "dropped_rate_limited": self.dropped_rate,
+            "failed": self.failed,
+        }
+
+
+@dataclass
+class ExerciseSession:
+    """One started exercise (between ``start_exercise`` and its end) on one socket."""
+
+    user_id: int
+    exercise: str
+    analyzer: ExerciseAnalyzer
+    stream: PoseStream
+    extensions: frozenset[str]
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    counters: FrameCounters = field(default_factory=FrameCounters)
+    _save: asyncio.Task[int | None] | None = field(default=None, repr=False)
+
+    def frame_message(
+        self,
+        update: AnalyzerUpdate,
+        result: FrameResult,
+        frame_id: str | int | None,
+        latency: dict[str, float],
+    ) -> dict[str, Any]:
+        """``frame_processed`` with the contract's metrics and the opted-in extensions."""
+        m = update.metrics
+        message: dict[str, Any] = {
+            "type": "frame_processed",
+            "metrics": {
+                "counter": m.get("counter", 0),
+                "form_accuracy": m.get("form_accuracy", 0),
+                "stage": m.get("stage"),
+                "form_feedback": m.get("form_feedback", ""),
+            },
+        }
+        if frame_id is not None:
+            message["frame_id"] = frame_id
+        if "landmarks" in self.extensions:
+            pose = result.pose
+            message["landmarks"] = (
+                None if pose is None else np.round(pose.landmarks.astype(np.float64), 4).tolist()
+            )
+        if "events" in self.extensions:
+            message["events"] = [
+                {
+                    "kind": e.kind,
+                    "t": round(e.t, 3),
+                    **({"rep": e.rep.index, "faults": list(e.rep.faults)} if e.rep else {}),
+                    **({"hold_s": round(e.hold_s, 2)} if e.hold_s is not None else {}),
+                }
+                for e in update.events
+            ]
+        if "latency" in self.extensions:
+            message["latency_ms"] = {k: round(v, 2) for k, v in latency.items()}
+        if "stats" in self.extensions:
+            message["frames"] = self.counters.as_dict()
+        return message
+
+    def summary(self) -> SessionSummary:
+        """The analyzer's summary of everything so far."""
+        return self.analyzer.summary()
+
+    def record(self, summary: SessionSummary) -> repo.SessionRecord:
+        """What db.repo stores for this session (keyed: saving twice stores once)."""
+        return repo.SessionRecord(
+            session_key=self.key,
+            exercise_type=self.exercise,
+            started_at=self.started_at,
+            duration_s=round(summary.duration_s),
+            reps=summary.reps,
+            good_reps=summary.good_reps,
+            form_accuracy=float(summary.form_accuracy),
+            calories=float(summary.calories),
+            details={**summary.to_dict(), "frames": self.counters.as_dict()},
+            source="live",
+        )
+
+    @property
+    def worth_saving(self) -> bool:
+        """Only sessions that analysed at least one frame go to history."""
+        return self.counters.processed > 0
