@@ -278,6 +278,10 @@ The BlazePose models are Google's, published in MediaPipe under the **Apache Lic
   0 / std 255 as TFLite metadata), used by the reference engine
   `inference/pose/mediapipe_engine.py` and the parity test.
 
+A rebuild gives numerically identical models (checked against TFLite above); byte-for-byte
+identity of the ONNX files across rebuilds is not guaranteed (converter naming), so compare
+a rebuild by outputs, not by sha256.
+
 Variants built: {", ".join(variants)}. The heavy variant (27.7 MB TFLite) is left out to keep
 this folder under ~60 MB; build it with `scripts/build_models.sh --with-heavy`.
 """
