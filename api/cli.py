@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="posecoach", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="upgrade the database to the newest schema")
+    sub.add_parser(
+        "analyze",
+        add_help=False,
+        help="count reps and judge form in a video: analyze VIDEO --exercise TYPE "
+        "[--json] [--annotate OUT.mp4] (see `posecoach analyze --help`)",
+    )
     serve = sub.add_parser("serve", help="start the API server")
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -72,12 +78,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cmd_analyze(argv: Sequence[str]) -> int:
+    """Analyze a video file offline: `posecoach analyze VIDEO --exercise TYPE [...]`."""
+    # The one place the CLI loads the pose engine. It runs in its own process, never in
+    # the API server; the import-linter contract names this single exception.
+    from inference.video import run_analyze
+
+    return run_analyze(argv)
+
+
 COMMANDS = {"migrate": cmd_migrate, "serve": cmd_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `posecoach` console script."""
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["analyze"]:
+        return cmd_analyze(arguments[1:])  # needs no settings: no server, no database
+    args = build_parser().parse_args(arguments)
     settings = _settings_or_exit()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

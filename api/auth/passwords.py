@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from passlib.context import CryptContext
+import warnings
+
+# passlib 1.7.4 (unmaintained, the customer's pick) imports the stdlib `crypt` module and
+# reads argon2.__version__, both deprecated. Silence exactly those two where they happen,
+# so `-W error` runs stay usable.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", "'crypt' is deprecated", DeprecationWarning)
+    from passlib.context import CryptContext
 
 
 class PasswordHasher:
@@ -17,8 +24,10 @@ class PasswordHasher:
             argon2__time_cost=time_cost,
             argon2__parallelism=1,
         )
-        # Verified against when the e-mail is unknown, so both paths cost one argon2 run.
-        self._dummy_hash = self._context.hash("posecoach-dummy-password")
+        with warnings.catch_warnings():  # passlib loads its argon2 backend on first use
+            warnings.filterwarnings("ignore", "Accessing argon2.__version__", DeprecationWarning)
+            # Verified against when the e-mail is unknown: both paths cost one argon2 run.
+            self._dummy_hash = self._context.hash("posecoach-dummy-password")
 
     def hash(self, password: str) -> str:
         """A fresh argon2id hash of ``password``."""

@@ -8,9 +8,6 @@ engine is built, never at module import. Two shapes, matching the own engine's:
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import types
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,26 +18,9 @@ from inference.types import NUM_LANDMARKS, FrameResult, Pose, PoseRequest
 
 
 def _import_vision() -> Any:
-    """Import ``mediapipe.tasks.python.vision``.
+    """Import ``mediapipe.tasks.python.vision`` (heavy: only when an engine is built)."""
+    from mediapipe.tasks.python import vision
 
-    Its package ``__init__`` imports drawing utilities that need matplotlib, which the
-    project does not install (mediapipe is installed with --no-deps). When matplotlib is
-    absent, stand-in modules satisfy that import for its duration only; pose landmarking
-    never draws.
-    """
-    stubbed = importlib.util.find_spec("matplotlib") is None
-    if stubbed:
-        fake = types.ModuleType("matplotlib")
-        fake_pyplot = types.ModuleType("matplotlib.pyplot")
-        fake.pyplot = fake_pyplot  # type: ignore[attr-defined]
-        sys.modules["matplotlib"] = fake
-        sys.modules["matplotlib.pyplot"] = fake_pyplot
-    try:
-        from mediapipe.tasks.python import vision
-    finally:
-        if stubbed:
-            sys.modules.pop("matplotlib", None)
-            sys.modules.pop("matplotlib.pyplot", None)
     return vision
 
 
