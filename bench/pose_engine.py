@@ -38,7 +38,7 @@ def load_frames(path: Path, count: int) -> tuple[list[np.ndarray], float]:
         raise SystemExit(f"video not found: {path} (pass --video)")
     cap = cv2.VideoCapture(str(path))
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    frames = []
+    frames: list[np.ndarray] = []
     while len(frames) < count:
         ok, frame = cap.read()
         if not ok:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import mediapipe
@@ -225,7 +226,7 @@ def main() -> None:
     write_readme(args.out, sources, variants)
 
 
-def write_readme(out: Path, sources: dict[str, Path], variants: list[str]) -> None:
+def write_readme(out: Path, sources: dict[str, Path], variants: Sequence[str]) -> None:
     """ml_models/README.md: provenance, licence and sha256 of every file."""
     files = sorted(p for p in out.iterdir() if p.suffix in (".onnx", ".task"))
     rows = "\n".join(

@@ -22,7 +22,7 @@ def read_frames(name: str, count: int, start: int = 0) -> tuple[list[np.ndarray]
     cap = cv2.VideoCapture(str(VIDEOS_DIR / name))
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     cap.set(cv2.CAP_PROP_POS_FRAMES, start)
-    frames = []
+    frames: list[np.ndarray] = []
     while len(frames) < count:
         ok, frame = cap.read()
         if not ok:
