@@ -1,0 +1,170 @@
+"""The Serve application end to end: real Ray, real BlazePose, real WebSockets."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from tests.conftest import VIDEOS_DIR
+from tests.integration.ws.test_ws_local_engine import CLIP, clip_jpegs
+
+pytestmark = pytest.mark.ray
+
+APP = "posecoach"
+
+
+def _register(base: str) -> str:
+    name = f"u{uuid.uuid4().hex[:10]}"
+    body = {
+        "username": name,
+        "email": f"{name}@example.com",
+        "password": "correct horse battery",
+        "height": 170.0,
+        "weight": 62.0,
+        "fitness_goal": "endurance",
+    }
+    r = httpx.post(f"http://{base}/api/auth/register/", json=body, timeout=30)
+    assert r.status_code == 201, r.text
+    token: str = r.json()["access"]
+    return token
+
+
+def _get(base: str, path: str, token: str) -> Any:
+    r = httpx.get(f"http://{base}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _frames(step: int = 1) -> list[tuple[float, bytes]]:
+    return list(clip_jpegs(str(CLIP), step))
+
+
+needs_clip = pytest.mark.skipif(not CLIP.exists(), reason=f"shared clip {CLIP} not present")
+
+
+def test_test_models_and_auth_refusal(serve_url: str) -> None:
+    token = _register(serve_url)
+    (model,) = _get(serve_url, "/api/exercises/test-models/", token)["models"]
+    assert model["loaded"] is True and model["inference_ms"] > 0
+    with pytest.raises(Exception) as exc, connect(f"ws://{serve_url}/ws/exercise/squat/"):
+        pass
+    assert "403" in str(exc.value) or "4401" in str(exc.value)
+
+
+@pytest.mark.video
+@needs_clip
+def test_replayed_clip_counts_and_is_saved(serve_url: str) -> None:
+    token = _register(serve_url)
+    with connect(f"ws://{serve_url}/ws/exercise/shoulder_press/?token={token}") as ws:
+        ws.send(json.dumps({"type": "start_exercise"}))
+        assert json.loads(ws.recv())["type"] == "exercise_started"
+        for i, (t, jpeg) in enumerate(_frames()):
+            ws.send(json.dumps({"frame": base64.b64encode(jpeg).decode(), "frame_id": i, "t": t}))
+            reply = json.loads(ws.recv(timeout=30))
+            assert reply["type"] == "frame_processed" and reply["frame_id"] == i, reply
+        ws.send(json.dumps({"type": "stop_exercise"}))
+        done = json.loads(ws.recv(timeout=30))
+    assert done["type"] == "exercise_completed" and done["reps"] == 2 and done["saved"]
+    assert [h["reps"] for h in _get(serve_url, "/api/exercises/history/", token)] == [2]
+    assert _get(serve_url, "/api/auth/stats/", token)["total_exercises"] == 1
+
+
+def _pose_handle() -> Any:
+    from ray import serve
+
+    return serve.get_deployment_handle("PoseDeployment", app_name=APP)
+
+
+@pytest.mark.video
+@needs_clip
+def test_concurrent_sessions_are_batched(serve_url: str) -> None:
+    frames = _frames(step=3)[:40]
+    token = _register(serve_url)
+    before = _pose_handle().batch_stats.remote().result()
+    errors: list[BaseException] = []
+
+    def session() -> None:
+        try:
+            with connect(f"ws://{serve_url}/ws/exercise/shoulder_press/?token={token}") as ws:
+                ws.send(json.dumps({"type": "start_exercise"}))
+                json.loads(ws.recv())
+                for _t, jpeg in frames:  # binary frames, paced like a camera (no waiting)
+                    ws.send(jpeg)
+                    time.sleep(0.02)
+                ws.send(json.dumps({"type": "stop_exercise"}))
+                while json.loads(ws.recv(timeout=60))["type"] != "exercise_completed":
+                    pass
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=session) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    assert not errors, errors
+    after = _pose_handle().batch_stats.remote().result()
+    grown = {size: after.get(size, 0) - before.get(size, 0) for size in after}
+    assert max(size for size, n in grown.items() if n > 0) > 1, grown
+
+
+@pytest.mark.video
+@needs_clip
+def test_pose_replica_killed_mid_session(serve_url: str) -> None:
+    import ray
+
+    frames = _frames(step=2)
+    token = _register(serve_url)
+    replies: list[dict[str, Any]] = []
+    with connect(f"ws://{serve_url}/ws/exercise/shoulder_press/?token={token}") as ws:
+        ws.send(json.dumps({"type": "start_exercise", "extensions": ["stats"]}))
+        json.loads(ws.recv())
+        killed = False
+        deadline = time.monotonic() + 120
+        i = 0
+        while time.monotonic() < deadline:
+            _t, jpeg = frames[i % len(frames)]
+            ws.send(json.dumps({"frame": base64.b64encode(jpeg).decode(), "frame_id": i}))
+            try:
+                replies.append(json.loads(ws.recv(timeout=30)))
+            except (TimeoutError, ConnectionClosed):
+                break
+            i += 1
+            if i == 10 and not killed:
+                names = [
+                    a
+                    for a in ray.util.list_named_actors(all_namespaces=True)
+                    if "PoseDeployment" in a["name"]
+                ]
+                for actor in names:
+                    ray.kill(ray.get_actor(actor["name"], namespace=actor["namespace"]))
+                killed = True
+            errors = [r for r in replies if r["type"] == "error"]
+            processed_after = (
+                [r for r in replies[replies.index(errors[0]) :] if r["type"] == "frame_processed"]
+                if errors
+                else []
+            )
+            if len(processed_after) >= 5:
+                break
+        ws.send(json.dumps({"type": "stop_exercise"}))
+        done = json.loads(ws.recv(timeout=30))
+        while done["type"] != "exercise_completed":
+            done = json.loads(ws.recv(timeout=30))
+    assert killed
+    assert any(r["type"] == "error" for r in replies), "frames in flight got no error"
+    assert len(processed_after) >= 5, "session did not recover"
+    assert done["saved"] is True
+    assert done["frames"]["failed"] >= 1
+    history = _get(serve_url, "/api/exercises/history/", token)
+    assert len(history) == 1
+    assert VIDEOS_DIR.exists()
