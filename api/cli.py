@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -36,16 +37,34 @@ def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    """Run the API with uvicorn, refusing an unmigrated database up front."""
+    """Migrate, then run the Serve application (ray_config.yaml) on an embedded local Ray.
+
+    Ray is started by ``python -m inference.serve`` in this process's place (exec): the
+    API package itself never imports Ray. ``--no-ray`` runs the API alone under uvicorn
+    (REST only: without a pose backend the WebSocket answers 1013).
+    """
+    engine = make_engine(settings.sqlalchemy_url())
+    try:
+        if args.no_ray:
+            ensure_at_head(engine)
+        else:
+            upgrade(engine)
+    except DatabaseNotMigratedError as exc:
+        sys.exit(f"posecoach: {exc}")
+    finally:
+        engine.dispose()
+    if not args.no_ray:
+        # Every replica reads the settings itself: hand them the same (possibly generated) key.
+        os.environ["SECRET_KEY"] = settings.secret
+        command = [sys.executable, "-m", "inference.serve", "--host", args.host]
+        command += ["--port", str(args.port)]
+        if args.config:
+            command += ["--config", args.config]
+        os.execv(sys.executable, command)  # noqa: S606 (our own interpreter and module)
     import uvicorn  # imported here: the other commands do not need a server
 
     from api.app import create_app
 
-    engine = make_engine(settings.sqlalchemy_url())
-    try:
-        ensure_at_head(engine)
-    except DatabaseNotMigratedError as exc:
-        sys.exit(f"posecoach: {exc}")
     app = create_app(settings, engine=engine)
     uvicorn.run(
         app,
@@ -75,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--proxy-headers", action="store_true", help="trust X-Forwarded-* from 127.0.0.1"
     )
+    serve.add_argument("--no-ray", action="store_true", help="plain uvicorn, no pose backend")
+    serve.add_argument("--config", default=None, help="Serve config (default ray_config.yaml)")
     return parser
 
 

@@ -109,10 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.info("signal %s: shutting down", signum)
         stop.set()
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
     try:
         start_local(config)
+        # After ray.init, which installs its own SIGTERM handler: ours shuts Serve down.
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
         http = config.http_options
         logger.info("posecoach serving on http://%s:%s/", http.host, http.port)
         stop.wait()

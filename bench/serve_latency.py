@@ -1,0 +1,171 @@
+"""End-to-end WebSocket latency against a running posecoach server, next to the raw engine.
+
+    python bench/serve_latency.py [--url 127.0.0.1:8000] [--clip PATH] [--streams 1 8]
+        [--fps 15] [--seconds 20] [--json]
+
+Each stream replays the clip as binary JPEG frames paced at ``--fps`` (a camera does not
+wait for answers); latency is send -> frame_processed with the echoed frame id. Reported
+per stream count: p50/p99 latency, frames/s sent and answered. The raw engine (PoseEngine
+with tracking, one process, frames one after another) is measured on the same frames in
+the same run. Start the server first (`posecoach serve`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import cv2
+import httpx
+import numpy as np
+from websockets.asyncio.client import connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+DEFAULT_CLIP = (
+    Path(__file__).resolve().parents[2] / "shared/data/videos/shoulderpress_side_gym_2reps.mp4"
+)
+
+
+def load_frames(path: Path, limit: int = 300) -> list[bytes]:
+    """JPEG bytes of the clip's first ``limit`` frames."""
+    cap = cv2.VideoCapture(str(path))
+    out: list[bytes] = []
+    while len(out) < limit:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        out.append(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes())
+    cap.release()
+    return out
+
+
+def raw_engine(frames: list[bytes]) -> dict[str, float]:
+    """PoseEngine + tracking, sequential: per-frame latency and frames/s (decode included)."""
+    from inference.pose import PoseEngine, PoseTracker, decode_image
+
+    tracker = PoseTracker(PoseEngine())
+    tracker.track(decode_image(frames[0]), 0.0)
+    times = []
+    start = time.perf_counter()
+    for i, jpeg in enumerate(frames):
+        t0 = time.perf_counter()
+        tracker.track(decode_image(jpeg), i / 30)
+        times.append(time.perf_counter() - t0)
+    total = time.perf_counter() - start
+    return {"p50_ms": float(np.median(times) * 1000), "fps": len(frames) / total}
+
+
+def register(base: str) -> str:
+    """A fresh user's access token."""
+    name = f"bench{uuid.uuid4().hex[:8]}"
+    body = {
+        "username": name,
+        "email": f"{name}@example.com",
+        "password": "bench password 1",
+        "height": 170.0,
+        "weight": 70.0,
+        "fitness_goal": "endurance",
+    }
+    r = httpx.post(f"http://{base}/api/auth/register/", json=body, timeout=30)
+    r.raise_for_status()
+    token: str = r.json()["access"]
+    return token
+
+
+async def one_stream(
+    base: str,
+    token: str,
+    frames: list[bytes],
+    fps: float,
+    seconds: float,
+    latencies: list[float],
+    counts: dict[str, int],
+) -> None:
+    """Replay frames paced at ``fps`` for ``seconds``; record answered latencies."""
+    sent_at: dict[int, float] = {}
+    async with connect(
+        f"ws://{base}/ws/exercise/shoulder_press/?token={token}", max_size=None
+    ) as ws:
+        await ws.send(json.dumps({"type": "start_exercise"}))
+        json.loads(await ws.recv())
+
+        async def reader() -> None:
+            async for raw in ws:
+                msg = json.loads(raw)
+                if msg["type"] == "frame_processed":
+                    latencies.append(time.perf_counter() - sent_at[msg["frame_id"]])
+                    counts["answered"] += 1
+                elif msg["type"] == "exercise_completed":
+                    return
+
+        task = asyncio.create_task(reader())
+        start = time.perf_counter()
+        n = 0
+        while time.perf_counter() - start < seconds:
+            n += 1
+            sent_at[n] = time.perf_counter()
+            await ws.send(frames[n % len(frames)])  # binary: the server numbers frames 1, 2, ...
+            counts["sent"] += 1
+            await asyncio.sleep(max(0.0, start + n / fps - time.perf_counter()))
+        await ws.send(json.dumps({"type": "stop_exercise"}))
+        await asyncio.wait_for(task, 30)
+
+
+async def run_streams(
+    base: str, frames: list[bytes], streams: int, fps: float, seconds: float
+) -> dict[str, Any]:
+    """``streams`` concurrent sessions; the figures."""
+    token = register(base)
+    latencies: list[float] = []
+    counts = {"sent": 0, "answered": 0}
+    await asyncio.gather(
+        *(one_stream(base, token, frames, fps, seconds, latencies, counts) for _ in range(streams))
+    )
+    arr = np.array(latencies) * 1000
+    return {
+        "streams": streams,
+        "p50_ms": float(np.percentile(arr, 50)),
+        "p99_ms": float(np.percentile(arr, 99)),
+        "sent_fps": counts["sent"] / seconds,
+        "answered_fps": counts["answered"] / seconds,
+    }
+
+
+def main() -> int:
+    """Parse, measure, print."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--url", default="127.0.0.1:8000")
+    p.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
+    p.add_argument("--streams", type=int, nargs="+", default=[1, 8])
+    p.add_argument("--fps", type=float, default=15.0)
+    p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args()
+    frames = load_frames(args.clip)
+    result: dict[str, Any] = {"clip": args.clip.name, "fps_per_stream": args.fps}
+    result["runs"] = [
+        asyncio.run(run_streams(args.url, frames, n, args.fps, args.seconds)) for n in args.streams
+    ]
+    result["raw_engine"] = raw_engine(frames[:150])
+    if args.json:
+        print(json.dumps(result))
+    else:
+        raw = result["raw_engine"]
+        print(f"raw engine: p50 {raw['p50_ms']:.1f} ms/frame, {raw['fps']:.1f} frames/s")
+        for r in result["runs"]:
+            print(
+                f"{r['streams']} streams: p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
+                f"sent {r['sent_fps']:.1f}/s, answered {r['answered_fps']:.1f}/s"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
