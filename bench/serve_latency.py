@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import httpx
+import httpx2 as httpx
 import numpy as np
 from websockets.asyncio.client import connect
 

@@ -9,7 +9,7 @@ import time
 import uuid
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
