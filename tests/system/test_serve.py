@@ -129,25 +129,30 @@ def test_pose_replica_killed_mid_session(serve_url: str) -> None:
         ws.send(json.dumps({"type": "start_exercise", "extensions": ["stats"]}))
         json.loads(ws.recv())
         killed = False
+        pose_actors: list[Any] = []
         deadline = time.monotonic() + 120
         i = 0
         while time.monotonic() < deadline:
             _t, jpeg = frames[i % len(frames)]
             ws.send(json.dumps({"frame": base64.b64encode(jpeg).decode(), "frame_id": i}))
+            if i == 10 and not killed:
+                # Kill while this frame is inside the replica: its inference takes well over
+                # the 15 ms it needs to get there, and the handles are resolved beforehand.
+                time.sleep(0.015)
+                for actor in pose_actors:
+                    ray.kill(actor)
+                killed = True
             try:
                 replies.append(json.loads(ws.recv(timeout=30)))
             except (TimeoutError, ConnectionClosed):
                 break
             i += 1
-            if i == 10 and not killed:
-                names = [
-                    a
+            if i == 10:
+                pose_actors = [
+                    ray.get_actor(a["name"], namespace=a["namespace"])
                     for a in ray.util.list_named_actors(all_namespaces=True)
                     if "PoseDeployment" in a["name"]
                 ]
-                for actor in names:
-                    ray.kill(ray.get_actor(actor["name"], namespace=actor["namespace"]))
-                killed = True
             errors = [r for r in replies if r["type"] == "error"]
             processed_after = (
                 [r for r in replies[replies.index(errors[0]) :] if r["type"] == "frame_processed"]
