@@ -93,27 +93,28 @@ def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
 RegisterFn = Callable[..., dict[str, Any]]
 
 
+def register_user(client: TestClient, **overrides: Any) -> dict[str, Any]:
+    """Register a user through the API (a fresh name unless given); returns the 201 body."""
+    name = overrides.pop("username", f"user{uuid.uuid4().hex[:8]}")
+    body = {
+        "username": name,
+        "email": f"{name}@example.com",
+        "password": "correct horse battery",
+        "height": 175.0,
+        "weight": 70.0,
+        "fitness_goal": "endurance",
+        **overrides,
+    }
+    response = client.post("/api/auth/register/", json=body)
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
 @pytest.fixture
 def register(client: TestClient) -> RegisterFn:
     """Register a user through the API; returns the 201 body."""
-
-    def _register(**overrides: Any) -> dict[str, Any]:
-        name = overrides.pop("username", f"user{uuid.uuid4().hex[:8]}")
-        body = {
-            "username": name,
-            "email": f"{name}@example.com",
-            "password": "correct horse battery",
-            "height": 175.0,
-            "weight": 70.0,
-            "fitness_goal": "endurance",
-            **overrides,
-        }
-        response = client.post("/api/auth/register/", json=body)
-        assert response.status_code == 201, response.text
-        data: dict[str, Any] = response.json()
-        return data
-
-    return _register
+    return lambda **overrides: register_user(client, **overrides)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -272,10 +272,7 @@ class _Connection:
             await scheduler.cancel()
         self.session = self.scheduler = None
         summary = session.summary()
-        try:
-            row_id = await self.registry.save(session)
-        finally:
-            self.registry.discard(session)
+        row_id = await self.registry.save(session)
         if send_summary:
             data = summary.to_dict()
             await self.send(
@@ -303,18 +300,23 @@ class _Connection:
         await self.finish(send_summary=True)
 
     async def abandon(self) -> None:
-        """The client vanished or the server stops: save what was analysed, once."""
+        """The client vanished or the server stops: save what was analysed, once.
+
+        The ending runs as its own task, so cancelling this connection's task (server
+        shutdown) cannot interrupt the write half-way.
+        """
         session, scheduler = self.session, self.scheduler
         if session is None or scheduler is None:
             return
         self.session = self.scheduler = None
+        await asyncio.shield(self.registry.spawn_ending(self._end_abandoned(session, scheduler)))
+
+    async def _end_abandoned(self, session: ExerciseSession, scheduler: FrameScheduler) -> None:
         await scheduler.cancel()
         try:
             await self.registry.save(session)
         except Exception:
             logger.exception("could not save abandoned session %s", session.key)
-        finally:
-            self.registry.discard(session)
 
 
 async def exercise_socket(websocket: WebSocket) -> None:

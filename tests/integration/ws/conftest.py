@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -89,19 +88,3 @@ def ws_client(
     """A TestClient over an app with the fake pose client."""
     with TestClient(create_app(ws_settings, engine=engine, pose_client=fake_pose)) as c:
         yield c
-
-
-def register_user(client: TestClient, name: str = "ana") -> dict[str, Any]:
-    """Register through the API; returns the body (with ``access``)."""
-    body = {
-        "username": name,
-        "email": f"{name}@example.com",
-        "password": "correct horse battery",
-        "height": 170.0,
-        "weight": 62.0,
-        "fitness_goal": "endurance",
-    }
-    response = client.post("/api/auth/register/", json=body)
-    assert response.status_code == 201, response.text
-    data: dict[str, Any] = response.json()
-    return data

@@ -12,8 +12,8 @@ from starlette.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from inference.local_client import LocalPoseClient
-from tests.conftest import VIDEOS_DIR
-from tests.integration.ws.conftest import b64, register_user
+from tests.conftest import VIDEOS_DIR, register_user
+from tests.integration.ws.conftest import b64
 
 CLIP = VIDEOS_DIR / "shoulderpress_side_gym_2reps.mp4"
 

@@ -62,8 +62,10 @@ def test_metrics_shape_and_summary_calories() -> None:
 
 def _curl_frames(drift: float, side_yaw: float = 90.0) -> list[tuple[float, Body]]:
     # Upper arm swings forward by ``drift`` degrees as the weight comes up.
-    return [(t, Body(arm=5 + drift * d, elbow=10 + 125 * d, yaw=side_yaw))
-            for t, d in depth_profile(3, 2.0, 30.0)]
+    return [
+        (t, Body(arm=5 + drift * d, elbow=10 + 125 * d, yaw=side_yaw))
+        for t, d in depth_profile(3, 2.0, 30.0)
+    ]
 
 
 @pytest.mark.parametrize(("drift", "faulty"), [(40.0, True), (5.0, False)])
