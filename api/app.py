@@ -23,6 +23,7 @@ from api.routes import auth, exercises, health, models, uploads
 from api.settings import Settings
 from api.ws.endpoint import exercise_socket
 from api.ws.registry import SessionRegistry
+from api.ws.scheduler import BackendCredits
 from db.engine import make_engine
 from db.migrate import ensure_at_head
 from inference.client import PoseClient
@@ -109,5 +110,6 @@ def create_app(
     app.state.context = context
     app.state.metrics = metrics
     app.state.ws_sessions = sessions
+    app.state.backend_credits = BackendCredits(settings.ws_backend_frames_in_flight)
     app.state.openapi = build_openapi()
     return app

@@ -58,12 +58,22 @@ def evaluate(manifest: Path, cache: Path | None) -> dict[str, Any]:
     for v in spec["videos"]:
         true_reps, hold = v.get("reps"), v.get("hold_seconds")
         s = run_clip(root / v["file"], v["exercise"], cache, v["file"])
-        row: dict[str, Any] = {"file": v["file"], "exercise": v["exercise"], "true_reps": true_reps,
-                               "counted_reps": s.reps, "good_reps": s.good_reps,
-                               "form_accuracy": s.form_accuracy, "faults": s.fault_counts}
+        row: dict[str, Any] = {
+            "file": v["file"],
+            "exercise": v["exercise"],
+            "true_reps": true_reps,
+            "counted_reps": s.reps,
+            "good_reps": s.good_reps,
+            "form_accuracy": s.form_accuracy,
+            "faults": s.fault_counts,
+        }
         if v["exercise"] == "plank" and hold is not None:
-            row |= {"counted_reps": None, "true_hold_s": hold, "hold_s": s.hold_s,
-                    "hold_error": round(abs(s.hold_s - hold) / hold, 4)}
+            row |= {
+                "counted_reps": None,
+                "true_hold_s": hold,
+                "hold_s": s.hold_s,
+                "hold_error": round(abs(s.hold_s - hold) / hold, 4),
+            }
         elif true_reps is None:
             row["robustness"] = "ok"
         else:
@@ -81,16 +91,23 @@ def evaluate(manifest: Path, cache: Path | None) -> dict[str, Any]:
         rows = [c for c in judged if c["exercise"] == ex]
         per_ex[ex] = _figures(rows)
     holds = [c["hold_error"] for c in clips if "hold_error" in c]
-    return {**_figures(judged), "plank_hold_error": max(holds) if holds else None,
-            "per_exercise": per_ex, "clips": clips,
-            "landmarks": "cache" if cache is not None else "project engine"}
+    return {
+        **_figures(judged),
+        "plank_hold_error": max(holds) if holds else None,
+        "per_exercise": per_ex,
+        "clips": clips,
+        "landmarks": "cache" if cache is not None else "project engine",
+    }
 
 
 def _figures(rows: list[dict[str, Any]]) -> dict[str, float]:
     if not rows:
         return {"mae": float("nan"), "obo": float("nan"), "n": 0}
-    return {"mae": round(sum(r["rel_error"] for r in rows) / len(rows), 4),
-            "obo": round(sum(abs(r["error"]) <= 1 for r in rows) / len(rows), 4), "n": len(rows)}
+    return {
+        "mae": round(sum(r["rel_error"] for r in rows) / len(rows), 4),
+        "obo": round(sum(abs(r["error"]) <= 1 for r in rows) / len(rows), 4),
+        "n": len(rows),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,22 +123,29 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for c in res["clips"]:
         if "hold_error" in c:
-            print(f"{c['file']:48s} {c['exercise']:14s} hold {c['hold_s']:.1f}s / "
-                  f"{c['true_hold_s']}s  err {100 * c['hold_error']:.1f}%")
+            print(
+                f"{c['file']:48s} {c['exercise']:14s} hold {c['hold_s']:.1f}s / "
+                f"{c['true_hold_s']}s  err {100 * c['hold_error']:.1f}%"
+            )
         elif "robustness" in c:
-            print(f"{c['file']:48s} {c['exercise']:14s} counted {c['counted_reps']}"
-                  "  robustness: ok")
+            print(
+                f"{c['file']:48s} {c['exercise']:14s} counted {c['counted_reps']}  robustness: ok"
+            )
         else:
             extra = ""
             if "true_good_reps" in c:
                 extra = f"  good {c['good_reps']}/{c['true_good_reps']}"
             extra += "  (sanity only, not in MAE/OBO)" if c.get("sanity_only") else ""
-            print(f"{c['file']:48s} {c['exercise']:14s} true {c['true_reps']:3d} counted "
-                  f"{c['counted_reps']:3d} err {c['error']:+d}{extra}")
+            print(
+                f"{c['file']:48s} {c['exercise']:14s} true {c['true_reps']:3d} counted "
+                f"{c['counted_reps']:3d} err {c['error']:+d}{extra}"
+            )
     for ex, f in res["per_exercise"].items():
         print(f"{ex:14s} MAE {f['mae']:.3f} OBO {f['obo']:.2f} (n={f['n']})")
-    print(f"overall MAE {res['mae']:.3f} OBO {res['obo']:.2f} (n={res['n']}); "
-          f"plank hold error {res['plank_hold_error']}; landmarks: {res['landmarks']}")
+    print(
+        f"overall MAE {res['mae']:.3f} OBO {res['obo']:.2f} (n={res['n']}); "
+        f"plank hold error {res['plank_hold_error']}; landmarks: {res['landmarks']}"
+    )
     return 0
 
 

@@ -1,8 +1,8 @@
-"""An in-process PoseClient: PoseEngine on worker threads with a small micro-batcher.
+"""An in-process PoseClient: PoseEngine on a worker thread with continuous batching.
 
-For tests without Ray, the CLI's ``--no-ray`` mode and benchmarks. Calls arriving within
-``batch_wait_s`` of each other (up to ``max_batch``) go to the engine as one batch, the
-same shape of work the Serve deployment does with ``@serve.batch``.
+For tests without Ray, the CLI's ``--no-ray`` mode and benchmarks. Calls that queue while
+a batch runs (up to ``max_batch``) form the next batch, the same shape of work the Serve
+pose replica does (:mod:`inference.batching`).
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from inference.batching import ContinuousBatcher
 from inference.client import InvalidFrameError, ModelInfo, PoseBackendError, PoseStream
 from inference.pose.config import PoseEngineConfig
 from inference.pose.engine import PoseEngine
@@ -47,6 +48,7 @@ def run_batch(
     out: list[FrameResult | FrameError | None] = [None] * len(jpegs)
     requests: list[PoseRequest] = []
     index: list[int] = []
+    t0 = time.perf_counter()
     for i, (jpeg, roi) in enumerate(zip(jpegs, rois, strict=True)):
         try:
             image = decode_image(jpeg)
@@ -55,8 +57,10 @@ def run_batch(
             continue
         requests.append(PoseRequest(image=image, roi=roi))
         index.append(i)
+    decode_ms = (time.perf_counter() - t0) * 1000.0 / max(1, len(jpegs))
     if requests:
         for i, result in zip(index, engine.estimate(requests), strict=True):
+            result.timings_ms["decode_ms"] = decode_ms
             out[i] = result
     return [item if item is not None else FrameError("lost") for item in out]
 
@@ -70,32 +74,25 @@ def unwrap(item: FrameResult | FrameError) -> FrameResult:
     return item
 
 
-@dataclass
-class _Pending:
-    jpeg: bytes
-    roi: Roi | None
-    future: asyncio.Future[FrameResult | FrameError] = field(repr=False)
-
-
 class LocalPoseClient:
-    """PoseClient running a PoseEngine in this process (threads, micro-batched)."""
+    """PoseClient running a PoseEngine in this process (worker thread, continuous batching)."""
 
     def __init__(
         self,
         config: PoseEngineConfig | None = None,
         *,
         max_batch: int = 16,
-        batch_wait_s: float = 0.005,
+        batch_wait_s: float = 0.0,
         engine_factory: Callable[[PoseEngineConfig], PoseEngine] = PoseEngine,
     ) -> None:
         self.config = config or PoseEngineConfig()
         self.engine = engine_factory(self.config)
-        self.max_batch = max_batch
-        self.batch_wait_s = batch_wait_s
-        self._queue: asyncio.Queue[_Pending] | None = None
-        self._worker: asyncio.Task[None] | None = None
-        #: Batch sizes run so far (size -> count), for tests and benchmarks.
-        self.batch_sizes: dict[int, int] = {}
+        self.batcher = engine_batcher(self.engine, max_batch=max_batch, wait_s=batch_wait_s)
+
+    @property
+    def batch_sizes(self) -> dict[int, int]:
+        """Batch sizes run so far (size -> count), for tests and benchmarks."""
+        return self.batcher.batch_sizes
 
     def open_stream(self) -> PoseStream:
         """A new tracked stream."""
@@ -103,39 +100,7 @@ class LocalPoseClient:
 
     async def estimate(self, jpeg: bytes, roi: Roi | None) -> FrameResult:
         """Pose of one JPEG given the stream's ROI (batched with concurrent calls)."""
-        loop = asyncio.get_running_loop()
-        worker = self._worker
-        if self._queue is None or worker is None or worker.done() or worker.get_loop() is not loop:
-            self._queue = asyncio.Queue()
-            self._worker = asyncio.create_task(self._run())
-        future: asyncio.Future[FrameResult | FrameError] = loop.create_future()
-        await self._queue.put(_Pending(jpeg, roi, future))
-        return unwrap(await future)
-
-    async def _run(self) -> None:
-        assert self._queue is not None
-        queue = self._queue
-        while True:
-            batch = [await queue.get()]
-            deadline = time.monotonic() + self.batch_wait_s
-            while len(batch) < self.max_batch:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(queue.get(), remaining))
-                except TimeoutError:
-                    break
-            self.batch_sizes[len(batch)] = self.batch_sizes.get(len(batch), 0) + 1
-            try:
-                results = await asyncio.to_thread(
-                    run_batch, self.engine, [p.jpeg for p in batch], [p.roi for p in batch]
-                )
-            except Exception as exc:
-                results = [FrameError(f"pose engine failed: {exc}", False) for _ in batch]
-            for pending, result in zip(batch, results, strict=True):
-                if not pending.future.done():
-                    pending.future.set_result(result)
+        return unwrap(await self.batcher.submit((jpeg, roi)))
 
     async def describe_models(self) -> list[ModelInfo]:
         """Run the probe image once and report the engine."""
@@ -143,9 +108,28 @@ class LocalPoseClient:
 
     async def aclose(self) -> None:
         """Stop the batching worker."""
-        if self._worker is not None:
-            self._worker.cancel()
-            self._worker = None
+        await self.batcher.aclose()
+
+
+FrameItem = tuple[bytes, Roi | None]
+
+
+def engine_batcher(
+    engine: PoseEngine,
+    *,
+    max_batch: int,
+    wait_s: float,
+    observe: Callable[[int, float], None] | None = None,
+) -> ContinuousBatcher[FrameItem, FrameResult | FrameError]:
+    """A continuous batcher of (jpeg, roi) items over ``run_batch`` on this engine."""
+
+    def run(items: list[FrameItem]) -> list[FrameResult | FrameError]:
+        return run_batch(engine, [i[0] for i in items], [i[1] for i in items])
+
+    def failed(exc: Exception) -> FrameResult | FrameError:
+        return FrameError(f"pose engine failed: {exc}", False)
+
+    return ContinuousBatcher(run, failed, max_batch=max_batch, wait_s=wait_s, observe=observe)
 
 
 def describe_engine(engine: PoseEngine) -> ModelInfo:

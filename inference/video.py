@@ -22,9 +22,26 @@ from inference.analyzers import EXERCISE_TYPES, SessionSummary, create_analyzer
 from inference.types import Pose
 
 #: BlazePose skeleton edges drawn on annotated videos.
-EDGES = ((11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24), (23, 24),
-         (23, 25), (25, 27), (24, 26), (26, 28), (27, 29), (29, 31), (27, 31), (28, 30),
-         (30, 32), (28, 32))
+EDGES = (
+    (11, 12),
+    (11, 13),
+    (13, 15),
+    (12, 14),
+    (14, 16),
+    (11, 23),
+    (12, 24),
+    (23, 24),
+    (23, 25),
+    (25, 27),
+    (24, 26),
+    (26, 28),
+    (27, 29),
+    (29, 31),
+    (27, 31),
+    (28, 30),
+    (30, 32),
+    (28, 32),
+)
 
 
 class Tracker(Protocol):
@@ -108,8 +125,11 @@ def draw(frame_bgr: np.ndarray, pose: Pose | None, metrics: dict[str, object]) -
         for i in range(11, 33):
             if vis[i] > 0.5:
                 cv2.circle(out, pts[i], 3, (0, 0, 255), -1)
-    lines = [f"reps: {metrics.get('counter', 0)}  stage: {metrics.get('stage', '')}",
-             f"form: {metrics.get('form_accuracy', 0)}%", str(metrics.get("form_feedback", ""))]
+    lines = [
+        f"reps: {metrics.get('counter', 0)}  stage: {metrics.get('stage', '')}",
+        f"form: {metrics.get('form_accuracy', 0)}%",
+        str(metrics.get("form_feedback", "")),
+    ]
     for i, text in enumerate(lines):
         y = 30 + 28 * i
         cv2.putText(out, text, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 4)
@@ -137,18 +157,22 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def run_analyze(argv: Sequence[str] | None = None,
-                tracker_factory: Callable[[], Tracker] = default_tracker) -> int:
+def run_analyze(
+    argv: Sequence[str] | None = None, tracker_factory: Callable[[], Tracker] = default_tracker
+) -> int:
     """CLI entry: parse ``argv``, analyze, print the summary; returns the exit status."""
     args = build_parser().parse_args(argv)
-    summary = analyze_video(args.video, args.exercise, tracker_factory, args.weight,
-                            args.annotate, progress=sys.stderr)
+    summary = analyze_video(
+        args.video, args.exercise, tracker_factory, args.weight, args.annotate, progress=sys.stderr
+    )
     if args.json:
         print(json.dumps(summary.to_dict()))
     else:
-        print(f"{summary.exercise}: {summary.reps} reps, {summary.good_reps} good, "
-              f"form {summary.form_accuracy:.0f}%, {summary.duration_s:.1f} s, "
-              f"{summary.calories:.1f} kcal")
+        print(
+            f"{summary.exercise}: {summary.reps} reps, {summary.good_reps} good, "
+            f"form {summary.form_accuracy:.0f}%, {summary.duration_s:.1f} s, "
+            f"{summary.calories:.1f} kcal"
+        )
         for r in summary.rep_details:
             faults = ", ".join(r.faults) or "good"
             print(f"  rep {r.index}: {r.start_s:.1f}-{r.end_s:.1f}s  {faults}")

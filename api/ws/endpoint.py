@@ -29,7 +29,7 @@ from api.errors import (
 from api.metrics import AppMetrics
 from api.ws import protocol
 from api.ws.registry import SessionRegistry
-from api.ws.scheduler import FrameScheduler, QueuedFrame
+from api.ws.scheduler import BackendCredits, FrameScheduler, QueuedFrame
 from api.ws.session import ExerciseSession
 from db import repo
 from inference.analyzers import EXERCISE_TYPES, create_analyzer
@@ -65,6 +65,7 @@ class _Connection:
         self.settings = self.context.settings
         self.metrics: AppMetrics = websocket.app.state.metrics
         self.registry: SessionRegistry = websocket.app.state.ws_sessions
+        self.credits: BackendCredits = websocket.app.state.backend_credits
         pose_client = self.context.pose_client
         assert pose_client is not None
         self.pose: PoseClient = pose_client
@@ -161,6 +162,7 @@ class _Connection:
             lambda item: self.process(session, item),
             self.settings.ws_frames_in_flight,
             lambda item: self.dropped(session, "stale"),
+            self.credits,
         )
         self.registry.add(session)
         self.clock0 = time.monotonic()
@@ -260,6 +262,8 @@ class _Connection:
             "queue": (item.dispatched - item.received) * 1000.0,
             "pose": (done - start) * 1000.0,
             "engine": result.timings_ms.get("total_ms", 0.0),
+            "decode": result.timings_ms.get("decode_ms", 0.0),
+            "replica": result.timings_ms.get("replica_ms", 0.0),
         }
         await self.send(session.frame_message(update, result, frame_id, latency))
 

@@ -1,15 +1,23 @@
-"""Latest-frame-wins scheduling for one session.
+"""Latest-frame-wins scheduling for one session, under one app-wide frame budget.
 
-At most ``in_flight`` frames of a session are in the pose backend at once. A frame that
-arrives while all slots are busy waits in a single queued slot; a newer frame replaces it
-(the older one is dropped and counted). A camera does not wait for answers, so under load
-a session skips frames instead of falling behind.
+At most ``in_flight`` frames of a session are in the pose backend at once, and at most
+``BackendCredits.capacity`` frames of all sessions of this app together. A frame that
+cannot start waits in its session's single queued slot; a newer frame replaces it (the
+older one is dropped and counted). A camera does not wait for answers, so under load a
+session skips frames instead of falling behind.
+
+Why the app-wide budget: every frame handed to the backend waits there behind all the
+others (Little's law: wait = frames in flight / frames per second). Past saturation, more
+frames in flight add only latency; holding the surplus in the sessions' slots, where newer
+frames replace them, keeps each answered frame fresh.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +36,53 @@ class QueuedFrame:
     dispatched: float = field(default=0.0)
 
 
+class BackendCredits:
+    """The app-wide budget of frames in the pose backend; waiting sessions take turns."""
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self.capacity = capacity
+        self.free = capacity
+        self._waiting: deque[FrameScheduler] = deque()
+        self._members: set[FrameScheduler] = set()  # O(1) "already waiting?"
+
+    @property
+    def waiting(self) -> int:
+        """Sessions with a frame waiting for a credit."""
+        return len(self._waiting)
+
+    def take(self, scheduler: FrameScheduler) -> bool:
+        """A credit now, or False and ``scheduler`` joins the end of the line."""
+        if self.free > 0 and not self._waiting:
+            self.free -= 1
+            return True
+        self.join(scheduler)
+        return False
+
+    def join(self, scheduler: FrameScheduler) -> None:
+        """``scheduler`` waits for a credit (once, however often it asks)."""
+        if scheduler not in self._members:
+            self._members.add(scheduler)
+            self._waiting.append(scheduler)
+
+    def give_back(self) -> None:
+        """Return a credit: the first waiting session that still has a frame gets it."""
+        while self._waiting:
+            scheduler = self._waiting.popleft()
+            self._members.discard(scheduler)
+            if scheduler.start_queued():
+                return
+        self.free += 1
+
+    def leave(self, scheduler: FrameScheduler) -> None:
+        """``scheduler`` no longer waits (its session ended)."""
+        if scheduler in self._members:
+            self._members.discard(scheduler)
+            with contextlib.suppress(ValueError):
+                self._waiting.remove(scheduler)
+
+
 class FrameScheduler:
     """Runs ``process`` on frames, ``in_flight`` at a time, latest queued frame wins."""
 
@@ -36,10 +91,12 @@ class FrameScheduler:
         process: Callable[[QueuedFrame], Coroutine[Any, Any, None]],
         in_flight: int,
         on_drop: Callable[[QueuedFrame], None],
+        credits: BackendCredits | None = None,
     ) -> None:
         self._process = process
         self._limit = in_flight
         self._on_drop = on_drop
+        self._credits = credits or BackendCredits(in_flight)
         self._running: set[asyncio.Task[None]] = set()
         self._queued: QueuedFrame | None = None
         self._idle = asyncio.Event()
@@ -52,12 +109,22 @@ class FrameScheduler:
 
     def submit(self, item: QueuedFrame) -> None:
         """Start ``item`` now, or queue it (dropping the frame it replaces)."""
-        if len(self._running) < self._limit:
-            self._start(item)
-            return
         if self._queued is not None:
             self._on_drop(self._queued)
+            self._queued = None
+        if len(self._running) < self._limit and self._credits.take(self):
+            self._start(item)
+            return
         self._queued = item
+        self._idle.clear()
+
+    def start_queued(self) -> bool:
+        """Start the queued frame on a credit handed over; False if there is none to start."""
+        if self._queued is None or len(self._running) >= self._limit:
+            return False
+        item, self._queued = self._queued, None
+        self._start(item)
+        return True
 
     def _start(self, item: QueuedFrame) -> None:
         item.dispatched = time.monotonic()
@@ -70,10 +137,11 @@ class FrameScheduler:
         self._running.discard(task)
         if not task.cancelled():
             task.exception()  # retrieved: process() reports its own errors
-        if self._queued is not None and len(self._running) < self._limit:
-            item, self._queued = self._queued, None
-            self._start(item)
-        elif not self._running:
+        if self._queued is not None:
+            # Back of the line: sessions that waited longer get the freed credit first.
+            self._credits.join(self)
+        self._credits.give_back()
+        if not self._running and self._queued is None:
             self._idle.set()
 
     async def drain(self, timeout_s: float) -> bool:
@@ -86,6 +154,7 @@ class FrameScheduler:
 
     async def cancel(self) -> None:
         """Drop the queued frame and cancel frames in flight (the client is gone)."""
+        self._credits.leave(self)
         if self._queued is not None:
             self._on_drop(self._queued)
             self._queued = None

@@ -39,8 +39,9 @@ class BicepCurlAnalyzer(RepAnalyzer):
 
     def make_machine(self, channel: str) -> RepStateMachine:
         """Elbow-flexion machine with a 30 deg hysteresis band."""
-        return RepStateMachine(ENTER_FLEXION, EXIT_FLEXION, min_range=ENTER_FLEXION - EXIT_FLEXION,
-                               min_rep_s=0.4)
+        return RepStateMachine(
+            ENTER_FLEXION, EXIT_FLEXION, min_range=ENTER_FLEXION - EXIT_FLEXION, min_rep_s=0.4
+        )
 
     def measure(self, pose: Pose) -> Measurement:
         """Elbow flexion and upper-arm angle per visible arm."""

@@ -31,10 +31,26 @@ RIGHT = "right"
 
 #: (shoulder, elbow, wrist, hip, knee, ankle, heel, foot) per side.
 _SIDE = {
-    LEFT: (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST, L.LEFT_HIP, L.LEFT_KNEE,
-           L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDEX),
-    RIGHT: (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST, L.RIGHT_HIP, L.RIGHT_KNEE,
-            L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX),
+    LEFT: (
+        L.LEFT_SHOULDER,
+        L.LEFT_ELBOW,
+        L.LEFT_WRIST,
+        L.LEFT_HIP,
+        L.LEFT_KNEE,
+        L.LEFT_ANKLE,
+        L.LEFT_HEEL,
+        L.LEFT_FOOT_INDEX,
+    ),
+    RIGHT: (
+        L.RIGHT_SHOULDER,
+        L.RIGHT_ELBOW,
+        L.RIGHT_WRIST,
+        L.RIGHT_HIP,
+        L.RIGHT_KNEE,
+        L.RIGHT_ANKLE,
+        L.RIGHT_HEEL,
+        L.RIGHT_FOOT_INDEX,
+    ),
 }
 
 

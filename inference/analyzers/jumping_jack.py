@@ -41,13 +41,17 @@ class JumpingJackAnalyzer(RepAnalyzer):
 
     def make_machine(self, channel: str) -> RepStateMachine:
         """Hand-height machine; the band is 0.8 torso lengths wide."""
-        return RepStateMachine(ENTER_HEIGHT, EXIT_HEIGHT, min_range=ENTER_HEIGHT - EXIT_HEIGHT,
-                               min_rep_s=0.3)
+        return RepStateMachine(
+            ENTER_HEIGHT, EXIT_HEIGHT, min_range=ENTER_HEIGHT - EXIT_HEIGHT, min_rep_s=0.3
+        )
 
     def measure(self, pose: Pose) -> Measurement:
         """Mean hand height of the arms the camera finds, feet spread."""
-        sides = [s for s in (g.side(g.LEFT), g.side(g.RIGHT))
-                 if min(pose.landmarks[[s.shoulder, s.wrist, s.hip], 3]) >= 0.3]
+        sides = [
+            s
+            for s in (g.side(g.LEFT), g.side(g.RIGHT))
+            if min(pose.landmarks[[s.shoulder, s.wrist, s.hip], 3]) >= 0.3
+        ]
         core = (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
         if not sides or not g.visible(pose, core, 0.3):
             return Measurement(problem=STEP_BACK)

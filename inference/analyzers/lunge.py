@@ -46,8 +46,9 @@ class LungeAnalyzer(RepAnalyzer):
 
     def make_machine(self, channel: str) -> RepStateMachine:
         """Mean-knee-flexion machine with a 25 deg hysteresis band."""
-        return RepStateMachine(ENTER_FLEXION, EXIT_FLEXION, min_range=ENTER_FLEXION - EXIT_FLEXION,
-                               min_rep_s=0.5)
+        return RepStateMachine(
+            ENTER_FLEXION, EXIT_FLEXION, min_range=ENTER_FLEXION - EXIT_FLEXION, min_rep_s=0.5
+        )
 
     def measure(self, pose: Pose) -> Measurement:
         """Mean knee flexion of both legs, front-knee angle, torso lean."""

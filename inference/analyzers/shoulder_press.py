@@ -37,8 +37,9 @@ class ShoulderPressAnalyzer(RepAnalyzer):
 
     def make_machine(self, channel: str) -> RepStateMachine:
         """Wrist-height machine; the band is 0.35 arm lengths wide."""
-        return RepStateMachine(ENTER_HEIGHT, EXIT_HEIGHT, min_range=ENTER_HEIGHT - EXIT_HEIGHT,
-                               min_rep_s=0.5)
+        return RepStateMachine(
+            ENTER_HEIGHT, EXIT_HEIGHT, min_range=ENTER_HEIGHT - EXIT_HEIGHT, min_rep_s=0.5
+        )
 
     def measure(self, pose: Pose) -> Measurement:
         """Wrist height per visible arm, backward torso lean."""

@@ -48,8 +48,9 @@ class SquatAnalyzer(RepAnalyzer):
 
     def make_machine(self, channel: str) -> RepStateMachine:
         """Knee-flexion machine with a 30 deg hysteresis band."""
-        return RepStateMachine(ENTER_FLEXION, EXIT_FLEXION, min_range=ENTER_FLEXION - EXIT_FLEXION,
-                               min_rep_s=0.5)
+        return RepStateMachine(
+            ENTER_FLEXION, EXIT_FLEXION, min_range=ENTER_FLEXION - EXIT_FLEXION, min_rep_s=0.5
+        )
 
     def measure(self, pose: Pose) -> Measurement:
         """Knee flexion over the visible legs, torso lean, knee position."""

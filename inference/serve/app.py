@@ -1,7 +1,9 @@
 """Application builder for `serve run ray_config.yaml` (`inference.serve.app:build`).
 
-``args`` (from the YAML): ``app_factory`` (dotted path of the ASGI app factory) and
-``pose`` (PoseModel options: variant, device, threads, max_batch_size, batch_wait_timeout_s).
+``args`` (from the YAML): ``app_factory`` (dotted path of the ASGI app factory),
+``pose`` (PoseModel options: variant, device, threads, max_batch_size, batch_wait_timeout_s)
+and ``direct`` (``host``/``port`` where each ingress replica serves the app itself;
+no port: only through Serve's proxy).
 Deployment options (replicas, autoscaling, resources) come from the YAML's
 ``deployments`` section, which overrides the decorators' defaults.
 """
@@ -22,5 +24,11 @@ def build(args: dict[str, Any]) -> Application:
     app_factory = str(args.get("app_factory", "api.asgi:build_app"))
     ingress: Any = Ingress
     pose: Any = PoseDeployment
-    app: Application = ingress.bind(pose.bind(**pose_options), app_factory=app_factory)
+    direct = dict(args.get("direct") or {})
+    app: Application = ingress.bind(
+        pose.bind(**pose_options),
+        app_factory=app_factory,
+        direct_host=str(direct.get("host", "127.0.0.1")),
+        direct_port=int(direct["port"]) if direct.get("port") else None,
+    )
     return app

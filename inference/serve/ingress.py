@@ -15,6 +15,7 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from inference.serve.client import ServePoseClient
+from inference.serve.direct import DirectServer
 from inference.serve.metrics import RayServeMetricsBackend
 
 
@@ -30,12 +31,33 @@ def load_factory(path: str) -> Callable[..., Any]:
 @serve.deployment(max_ongoing_requests=256, graceful_shutdown_timeout_s=20)
 @serve.ingress()
 class Ingress:
-    """Serves HTTP and WebSockets; one pose stream per socket lives here."""
+    """Serves HTTP and WebSockets; one pose stream per socket lives here.
 
-    def __init__(self, pose: DeploymentHandle, app_factory: str = "api.asgi:build_app") -> None:
+    With ``direct_port`` the replica also serves the app itself on that port
+    (:mod:`inference.serve.direct`): clients skip Serve's proxy hop.
+    """
+
+    def __init__(
+        self,
+        pose: DeploymentHandle,
+        app_factory: str = "api.asgi:build_app",
+        direct_host: str = "127.0.0.1",
+        direct_port: int | None = None,
+    ) -> None:
         self.pose_client = ServePoseClient(pose)
         self.app_factory = app_factory
+        self.direct = DirectServer(direct_host, direct_port) if direct_port else None
 
     def __serve_build_asgi_app__(self) -> Any:
         factory = load_factory(self.app_factory)
-        return factory(pose_client=self.pose_client, metrics_backend=RayServeMetricsBackend())
+        app = factory(pose_client=self.pose_client, metrics_backend=RayServeMetricsBackend())
+        if self.direct is not None:
+            self.direct.start(app)  # Serve calls this inside the replica's running loop
+        return app
+
+    def __del__(self) -> None:
+        # Serve calls this on graceful shutdown: stop taking connections; open sessions
+        # are closed and saved by the app (then by its lifespan's shutdown).
+        direct: DirectServer | None = getattr(self, "direct", None)
+        if direct is not None:
+            direct.request_stop()

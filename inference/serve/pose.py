@@ -2,28 +2,38 @@
 
 Holds models only (no per-stream state): any replica can serve any frame. Receives JPEG
 bytes and the stream's ROI, decodes in the replica, batches calls from many sessions.
+The health check queues a real inference like any frame, so a wedged engine or batcher
+fails it (Serve's health_check_timeout_s) and Serve replaces the replica.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ray import serve
 from ray.serve import metrics as serve_metrics
 
 from inference.client import ModelInfo
-from inference.local_client import FrameError, describe_engine, probe_jpeg, run_batch, unwrap
+from inference.local_client import (
+    FrameError,
+    FrameItem,
+    describe_engine,
+    engine_batcher,
+    probe_jpeg,
+    unwrap,
+)
 from inference.pose.config import PoseEngineConfig
 from inference.pose.engine import PoseEngine
-from inference.types import FrameResult, Roi
+from inference.types import FrameResult
 
 BATCH_BUCKETS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]
 
 
 class PoseModel:
-    """PoseEngine + batch statistics; the deployment below wraps it."""
+    """PoseEngine behind a continuous batcher; the deployment below wraps it."""
 
     def __init__(
         self,
@@ -31,23 +41,33 @@ class PoseModel:
         device: str = "cpu",
         threads: int = 1,
         max_batch_size: int = 16,
-        batch_wait_timeout_s: float = 0.005,
+        batch_wait_timeout_s: float = 0.0,
+        observe: Callable[[int, float], None] | None = None,
     ) -> None:
         self.engine = PoseEngine(
             PoseEngineConfig(variant=variant, device=device, threads=threads)  # type: ignore[arg-type]
         )
         self.max_batch_size = max_batch_size
         self.batch_wait_timeout_s = batch_wait_timeout_s
-        #: Batch size -> number of batches run by this replica.
-        self.batch_sizes: dict[int, int] = {}
+        self.batcher = engine_batcher(
+            self.engine, max_batch=max_batch_size, wait_s=batch_wait_timeout_s, observe=observe
+        )
 
-    def run(self, items: list[tuple[bytes, Roi | None]]) -> list[FrameResult | FrameError]:
-        """Decode and estimate one batch (called on a worker thread)."""
-        self.batch_sizes[len(items)] = self.batch_sizes.get(len(items), 0) + 1
-        try:
-            return run_batch(self.engine, [i[0] for i in items], [i[1] for i in items])
-        except Exception as exc:
-            return [FrameError(f"pose engine failed: {exc}", False) for _ in items]
+    @property
+    def batch_sizes(self) -> dict[int, int]:
+        """Batch size -> number of batches run by this replica."""
+        return self.batcher.batch_sizes
+
+    async def estimate(self, items: list[FrameItem]) -> list[FrameResult | FrameError]:
+        """Results for (jpeg, roi) items, batched with everything else queued here."""
+        t0 = time.perf_counter()
+        out = await self.batcher.submit_many(items)
+        waited_ms = (time.perf_counter() - t0) * 1000.0
+        for item in out:
+            if isinstance(item, FrameResult):
+                # Queue wait + batch run inside the replica (the latency extension shows it).
+                item.timings_ms["replica_ms"] = waited_ms
+        return out
 
 
 @serve.deployment(
@@ -58,34 +78,38 @@ class PoseModel:
     graceful_shutdown_timeout_s=10,
 )
 class PoseDeployment:
-    """Batched BlazePose; options come from ray_config.yaml."""
+    """Batched BlazePose; options come from ray_config.yaml.
+
+    ``@serve.batch`` gathers requests that arrive together (``batch_wait_timeout_s``
+    from the config) and hands each group straight on (up to 64 groups at once): the
+    engine batches are formed by :class:`~inference.batching.ContinuousBatcher` when
+    the engine is free, which keeps batches full under load.
+    """
 
     def __init__(self, **options: Any) -> None:
-        self.model = PoseModel(**options)
-        batched: Any = self.estimate
-        batched.set_max_batch_size(self.model.max_batch_size)
-        batched.set_batch_wait_timeout_s(self.model.batch_wait_timeout_s)
         self._batch_size = serve_metrics.Histogram(
             "posecoach_batch_size",
-            "Frames per batched pose call",
+            "Frames per engine batch in a pose replica",
             boundaries=[float(b) for b in BATCH_BUCKETS],
         )
         self._engine_latency = serve_metrics.Histogram(
             "posecoach_engine_batch_seconds",
-            "Decode + BlazePose time of one batch in the pose replica",
+            "Decode + BlazePose time of one engine batch in a pose replica",
             boundaries=[0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0],
         )
+        self.model = PoseModel(**options, observe=self._observe)
+        batched: Any = self.estimate
+        batched.set_max_batch_size(self.model.max_batch_size)
+        batched.set_batch_wait_timeout_s(self.model.batch_wait_timeout_s)
 
-    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.005)
-    async def estimate(
-        self, items: list[tuple[bytes, Roi | None]]
-    ) -> list[FrameResult | FrameError]:
-        """One batch of (jpeg, roi) items; per-item errors are returned, not raised."""
-        self._batch_size.observe(len(items))
-        t0 = time.perf_counter()
-        out = await asyncio.to_thread(self.model.run, items)
-        self._engine_latency.observe(time.perf_counter() - t0)
-        return out
+    def _observe(self, size: int, seconds: float) -> None:
+        self._batch_size.observe(size)
+        self._engine_latency.observe(seconds)
+
+    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.0, max_concurrent_batches=64)
+    async def estimate(self, items: list[FrameItem]) -> list[FrameResult | FrameError]:
+        """One group of (jpeg, roi) items; per-item errors are returned, not raised."""
+        return await self.model.estimate(items)
 
     async def describe(self) -> ModelInfo:
         """A real inference on the probe image, timed (for /test-models)."""
@@ -96,6 +120,5 @@ class PoseDeployment:
         return dict(self.model.batch_sizes)
 
     async def check_health(self) -> None:
-        """Serve's health check: one real inference on the probe image."""
-        result = await asyncio.to_thread(run_batch, self.model.engine, [probe_jpeg()], [None])
-        unwrap(result[0])
+        """Serve's health check: a real inference on the probe image, through the batcher."""
+        unwrap((await self.model.estimate([(probe_jpeg(), None)]))[0])

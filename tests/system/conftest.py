@@ -46,6 +46,7 @@ def serve_url(
         REPO_ROOT / "ray_config.yaml",
         host="127.0.0.1",
         port=port,
+        proxy_port=_free_port(),
         max_batch_size=8,
         batch_wait_timeout_s=0.01,
     )

@@ -1,0 +1,117 @@
+"""FrameScheduler and BackendCredits: latest frame wins, the app-wide budget is shared fairly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+
+from api.ws.protocol import Frame
+from api.ws.scheduler import BackendCredits, FrameScheduler, QueuedFrame
+
+
+def _frame(seq: int) -> QueuedFrame:
+    return QueuedFrame(frame=Frame(b"", seq, None, True), seq=seq, received=0.0, t=0.0)
+
+
+class Backend:
+    """Holds each started frame until the test releases it."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[str, int]] = []
+        self.gates: dict[tuple[str, int], asyncio.Event] = {}
+
+    def process_for(self, name: str) -> Callable[[QueuedFrame], Coroutine[Any, Any, None]]:
+        async def process(item: QueuedFrame) -> None:
+            key = (name, item.seq)
+            self.started.append(key)
+            self.gates[key] = asyncio.Event()
+            await self.gates[key].wait()
+
+        return process
+
+    async def finish(self, name: str, seq: int) -> None:
+        self.gates[(name, seq)].set()
+        for _ in range(5):  # let the task end and its done-callback run
+            await asyncio.sleep(0)
+
+
+def test_latest_frame_wins_and_drops_are_counted() -> None:
+    async def scenario() -> tuple[list[tuple[str, int]], list[int]]:
+        backend, dropped = Backend(), []
+        s = FrameScheduler(backend.process_for("a"), 1, lambda f: dropped.append(f.seq))
+        for seq in (1, 2, 3, 4):
+            s.submit(_frame(seq))
+            await asyncio.sleep(0)
+        await backend.finish("a", 1)
+        await backend.finish("a", 4)
+        assert await s.drain(1.0)
+        return backend.started, dropped
+
+    started, dropped = asyncio.run(scenario())
+    assert started == [("a", 1), ("a", 4)]
+    assert dropped == [2, 3]
+
+
+def test_budget_caps_frames_in_backend_and_waiting_sessions_take_turns() -> None:
+    async def scenario() -> list[tuple[str, int]]:
+        backend, credits = Backend(), BackendCredits(2)
+        schedulers = {
+            n: FrameScheduler(backend.process_for(n), 1, lambda f: None, credits) for n in "abc"
+        }
+        for n in "abc":
+            schedulers[n].submit(_frame(1))
+        await asyncio.sleep(0)
+        assert backend.started == [("a", 1), ("b", 1)]  # c waits: the budget is 2
+        assert credits.free == 0 and credits.waiting == 1
+        schedulers["a"].submit(_frame(2))  # a queues behind c
+        await backend.finish("a", 1)  # the freed credit goes to c, who waited longer
+        assert backend.started[-1] == ("c", 1)
+        await backend.finish("b", 1)  # then to a
+        assert backend.started[-1] == ("a", 2)
+        for key in [("c", 1), ("a", 2)]:
+            await backend.finish(*key)
+        assert credits.free == 2 and credits.waiting == 0
+        return backend.started
+
+    assert len(asyncio.run(scenario())) == 4
+
+
+def test_cancel_returns_credits_and_leaves_the_line() -> None:
+    async def scenario() -> BackendCredits:
+        backend, credits, dropped = Backend(), BackendCredits(1), []
+        a = FrameScheduler(backend.process_for("a"), 1, lambda f: dropped.append(f.seq), credits)
+        b = FrameScheduler(backend.process_for("b"), 1, lambda f: dropped.append(f.seq), credits)
+        a.submit(_frame(1))
+        await asyncio.sleep(0)
+        b.submit(_frame(7))
+        await b.cancel()  # b's client left while waiting for a credit
+        await a.cancel()  # a's frame in flight is cancelled; its credit comes back
+        assert dropped == [7]
+        return credits
+
+    credits = asyncio.run(scenario())
+    assert (credits.free, credits.waiting) == (1, 0)
+
+
+def test_drain_waits_for_a_frame_still_waiting_for_credit() -> None:
+    async def scenario() -> tuple[bool, bool]:
+        backend, credits = Backend(), BackendCredits(1)
+        a = FrameScheduler(backend.process_for("a"), 1, lambda f: None, credits)
+        b = FrameScheduler(backend.process_for("b"), 1, lambda f: None, credits)
+        a.submit(_frame(1))
+        b.submit(_frame(1))
+        await asyncio.sleep(0)
+        early = await b.drain(0.05)
+        await backend.finish("a", 1)
+        await backend.finish("b", 1)
+        return early, await b.drain(1.0)
+
+    assert asyncio.run(scenario()) == (False, True)
+
+
+def test_budget_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        BackendCredits(0)
