@@ -118,9 +118,62 @@ def test_concurrent_sessions_are_batched(serve_url: str) -> None:
     grown = {size: after.get(size, 0) - before.get(size, 0) for size in after}
     assert max(size for size, n in grown.items() if n > 0) > 1, grown
 
+    families = (
+        "ray_posecoach_frame_latency_seconds_bucket",
+        "ray_posecoach_inference_latency_seconds_bucket",
+        "ray_posecoach_queue_wait_seconds_bucket",
+        "ray_posecoach_engine_batch_seconds_bucket",
+        "ray_posecoach_frames_received_total",
+        "ray_posecoach_frames_processed_total",
+        "ray_posecoach_http_request_duration_seconds_bucket",
+    )
 
-@pytest.mark.video
-@needs_clip
+    def exported(text: str) -> bool:
+        batches = _sample(text, "ray_posecoach_batch_size_count")
+        of_one = _sample(text, "ray_posecoach_batch_size_bucket", le="1.0")
+        return batches - of_one > 0 and all(_sample(text, f) > 0 for f in families)
+
+    # The same fact through the exported metric, with the documented families beside it.
+    _wait_for_metrics(exported)
+
+
+def _scrape_metrics() -> str:
+    """Ray's Prometheus endpoint on this node (where a Prometheus would scrape)."""
+    import ray
+
+    node = ray._private.worker.global_worker.node
+    assert node is not None
+    port = node.metrics_export_port
+    return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    """Sum of the samples of ``name`` whose labels include ``labels``."""
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        head, _, value = line.rpartition(" ")
+        if all(f'{k}="{v}"' in head for k, v in labels.items()):
+            total += float(value)
+    return total
+
+
+def _wait_for_metrics(predicate: Any, timeout_s: float = 60.0) -> str:
+    """Ray exports replica metrics every few seconds: poll until ``predicate(text)``."""
+    deadline = time.monotonic() + timeout_s
+    text = _scrape_metrics()
+    while not predicate(text):
+        if time.monotonic() > deadline:
+            names = sorted(
+                {line.split("{")[0] for line in text.splitlines() if "posecoach" in line}
+            )
+            raise AssertionError(f"metrics not (all) on Ray's endpoint; posecoach ones: {names}")
+        time.sleep(1.0)
+        text = _scrape_metrics()
+    return text
+
+
 def _heavy(jpeg: bytes) -> bytes:
     """The frame at 4x size: its decode and inference take long enough to be killed in."""
     image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
@@ -139,6 +192,8 @@ def _pose_actors() -> list[Any]:
     ]
 
 
+@pytest.mark.video
+@needs_clip
 def test_pose_replica_killed_mid_session(serve_url: str) -> None:
     import ray
 
