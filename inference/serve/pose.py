@@ -47,10 +47,11 @@ class PoseModel:
         self.engine = PoseEngine(
             PoseEngineConfig(variant=variant, device=device, threads=threads)  # type: ignore[arg-type]
         )
-        self.max_batch_size = max_batch_size
+        #: The wait for company belongs to ``@serve.batch``, which gathers arrivals before
+        #: they reach the batcher; the batcher adds no second wait of its own.
         self.batch_wait_timeout_s = batch_wait_timeout_s
         self.batcher = engine_batcher(
-            self.engine, max_batch=max_batch_size, wait_s=batch_wait_timeout_s, observe=observe
+            self.engine, max_batch=max_batch_size, wait_s=0.0, observe=observe
         )
 
     @property
@@ -99,7 +100,7 @@ class PoseDeployment:
         )
         self.model = PoseModel(**options, observe=self._observe)
         batched: Any = self.estimate
-        batched.set_max_batch_size(self.model.max_batch_size)
+        batched.set_max_batch_size(self.model.batcher.max_batch)
         batched.set_batch_wait_timeout_s(self.model.batch_wait_timeout_s)
 
     def _observe(self, size: int, seconds: float) -> None:
