@@ -100,9 +100,10 @@ class _Connection:
         try:
             while True:
                 try:
-                    message = await asyncio.wait_for(
-                        self.ws.receive(), self.settings.ws_idle_timeout_s
-                    )
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for wraps the
+                    # awaitable in a task of its own, a loop hop on every message.
+                    async with asyncio.timeout(self.settings.ws_idle_timeout_s):
+                        message = await self.ws.receive()
                 except TimeoutError:
                     await self.send_error("idle timeout: no message received", "idle")
                     await self.finish(send_summary=True)
@@ -238,10 +239,8 @@ class _Connection:
         self.metrics.queue_wait.observe(item.dispatched - item.received)
         start = time.monotonic()
         try:
-            result = await asyncio.wait_for(
-                session.stream.estimate(item.frame.jpeg, item.t),
-                self.settings.ws_frame_timeout_s,
-            )
+            async with asyncio.timeout(self.settings.ws_frame_timeout_s):
+                result = await session.stream.estimate(item.frame.jpeg, item.t)
         except InvalidFrameError as exc:
             session.counters.failed += 1
             await self.send_error(f"invalid frame: {exc}", "invalid_frame", **extra)
