@@ -29,21 +29,21 @@ DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "ray_config.yaml"
 APP_NAME = "posecoach"
 
 
-def load_config(
+def config_data(
     path: str | Path,
     *,
     host: str | None = None,
     port: int | None = None,
     proxy_port: int | None = None,
     **pose: Any,
-) -> ServeDeploySchema:
-    """The YAML as a ServeDeploySchema with overrides.
+) -> dict[str, Any]:
+    """The YAML as plain data, with overrides.
 
     ``host`` applies to the ingress replicas' own server and Serve's proxy; ``port`` is
     the public port (the ingress replicas' own server, ``args.direct.port``);
     ``proxy_port`` is Serve's proxy (default: ``port + 1`` when ``port`` is given).
     """
-    data = yaml.safe_load(Path(path).read_text())
+    data: dict[str, Any] = yaml.safe_load(Path(path).read_text())
     http = data.setdefault("http_options", {})
     if proxy_port is None and port is not None:
         proxy_port = port + 1
@@ -60,7 +60,12 @@ def load_config(
             direct["port"] = port
         if pose:
             args.setdefault("pose", {}).update(pose)
-    return ServeDeploySchema.model_validate(data)
+    return data
+
+
+def load_config(path: str | Path, **overrides: Any) -> ServeDeploySchema:
+    """The YAML validated as a ServeDeploySchema; ``overrides`` as for :func:`config_data`."""
+    return ServeDeploySchema.model_validate(config_data(path, **overrides))
 
 
 def public_address(config: ServeDeploySchema) -> tuple[str, int]:
