@@ -80,10 +80,11 @@ class Settings(BaseSettings):
     ws_frames_in_flight: int = Field(default=1, ge=1, le=8)
     #: Frames of all sessions of one server process in the pose backend at once. Past
     #: what the backend computes, more only queue there (latency), so the rest wait in
-    #: their sessions' latest-frame-wins slots. 8 keeps two CPU pose replicas busy
-    #: (measured: p99 151 ms at 23 streams vs 241 ms with 16); for GPU replicas use about
-    #: 2 x replicas x max_batch_size.
-    ws_backend_frames_in_flight: int = Field(default=8, ge=1)
+    #: their sessions' latest-frame-wins slots. 6 keeps two CPU pose replicas busy
+    #: (measured at twice capacity, alternating runs: 6 gave p99 134-139 ms and 8 gave
+    #: 159-163 ms, with the same frames/s answered; 16 gave 241 ms); for GPU replicas use
+    #: about 2 x replicas x max_batch_size.
+    ws_backend_frames_in_flight: int = Field(default=6, ge=1)
     #: How long one frame may take in the pose backend before it is answered with an error.
     ws_frame_timeout_s: float = Field(default=10.0, gt=0)
     #: Browser origins allowed to open a WebSocket (besides the server's own host);

@@ -182,6 +182,23 @@ def _heavy(jpeg: bytes) -> bytes:
     return bytes(cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 98])[1].tobytes())
 
 
+def _wait_until_inside(actors: list[Any], timeout_s: float = 5.0) -> None:
+    """Return once a pose replica holds a request (the frame just sent), or at timeout.
+
+    Polls the replicas' own ongoing-request count (what Serve's router asks them): a fixed
+    sleep guessed wrong on a slower box, killing before the big frame had arrived, and
+    Serve then quietly sent it to the replacement replica.
+    """
+    import ray
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        counts = ray.get([a.get_num_ongoing_requests.remote() for a in actors], timeout=5)
+        if any(counts):
+            return
+        time.sleep(0.001)
+
+
 def _pose_actors() -> list[Any]:
     import ray
 
@@ -219,7 +236,7 @@ def test_pose_replica_killed_mid_session(serve_url: str) -> None:
             payload = _heavy(jpeg) if kill_now else jpeg
             ws.send(json.dumps({"frame": base64.b64encode(payload).decode(), "frame_id": i}))
             if kill_now:
-                time.sleep(0.004)
+                _wait_until_inside(actors)
                 for actor in actors:
                     ray.kill(actor)
                 kills += 1
