@@ -30,7 +30,7 @@ LEFT = "left"
 RIGHT = "right"
 
 #: (shoulder, elbow, wrist, hip, knee, ankle, heel, foot) per side.
-_SIDE = {
+SIDE_LANDMARKS: dict[str, tuple[int, ...]] = {
     LEFT: (
         L.LEFT_SHOULDER,
         L.LEFT_ELBOW,
@@ -71,7 +71,7 @@ class Side:
 
 def side(name: str) -> Side:
     """Return the landmark indices of the ``left`` or ``right`` side."""
-    return Side(name, *_SIDE[name])
+    return Side(name, *SIDE_LANDMARKS[name])
 
 
 SIDES = (LEFT, RIGHT)

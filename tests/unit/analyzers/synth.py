@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inference.analyzers.geometry import RIGHT, SIDE_LANDMARKS
 from inference.types import LandmarkIndex as L
 from inference.types import Pose
 
@@ -127,15 +128,6 @@ def make_pose(
     lm[:, 2] = w[:, 2] * 0.4
     lm[:, 3] = visibility
     if b.yaw > 60:  # side-on: the far (right) side is hidden behind the body
-        for i in (
-            L.RIGHT_SHOULDER,
-            L.RIGHT_ELBOW,
-            L.RIGHT_WRIST,
-            L.RIGHT_HIP,
-            L.RIGHT_KNEE,
-            L.RIGHT_ANKLE,
-            L.RIGHT_HEEL,
-            L.RIGHT_FOOT_INDEX,
-        ):
+        for i in SIDE_LANDMARKS[RIGHT]:
             lm[i, 3] = 0.3
     return Pose(lm, w.astype(np.float32), 1.0, 640, 480)
