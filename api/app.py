@@ -124,5 +124,5 @@ def create_app(
     app.state.saver = saver
     app.state.user_sockets = UserSockets(settings.ws_max_sessions_per_user)
     app.state.backend_credits = BackendCredits(settings.ws_backend_frames_in_flight)
-    app.state.openapi = build_openapi()
+    app.state.openapi = build_openapi(app.routes)
     return app

@@ -86,7 +86,6 @@ class Settings(BaseSettings):
 
     max_json_body_bytes: int = Field(default=64 * 1024, gt=0)
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
-    history_max_limit: int = Field(default=200, gt=0)
 
     #: WebSocket sessions (/ws/exercise/...): largest message accepted (bigger: error).
     ws_max_message_bytes: int = Field(default=2 * 1024 * 1024, gt=0)

@@ -13,6 +13,7 @@ from api.auth.current_user import authenticate
 from api.context import AppContext, client_ip, get_context
 from api.errors import AuthenticationError, ConflictError
 from api.http import read_json
+from api.openapi import Operation, documented
 from api.schemas import (
     LoginIn,
     LoginOut,
@@ -41,6 +42,14 @@ async def _issue_pair(context: AppContext, user_id: int, family_id: str) -> tupl
     return access.token, refresh.token
 
 
+@documented(
+    Operation(
+        "Create an account",
+        {201: RegisterOut, 400: None, 409: None, 413: None, 415: None, 422: None, 429: None},
+        body=RegisterIn,
+        auth=False,
+    )
+)
 async def register(request: Request) -> JSONResponse:
     """Create an account and log it in."""
     context = get_context(request)
@@ -74,6 +83,14 @@ async def register(request: Request) -> JSONResponse:
     return JSONResponse(out.model_dump(mode="json"), status_code=201)
 
 
+@documented(
+    Operation(
+        "Log in by e-mail",
+        {200: LoginOut, 400: None, 401: None, 413: None, 415: None, 422: None, 429: None},
+        body=LoginIn,
+        auth=False,
+    )
+)
 async def login(request: Request) -> JSONResponse:
     """Exchange e-mail and password for a token pair; throttled per account and per IP."""
     context = get_context(request)
@@ -113,6 +130,14 @@ def _rotate(db: Session, jti: str, family_id: str) -> bool:
     return False
 
 
+@documented(
+    Operation(
+        "Rotate a refresh token",
+        {200: RefreshOut, 400: None, 401: None, 413: None, 415: None, 422: None},
+        body=RefreshIn,
+        auth=False,
+    )
+)
 async def refresh_token(request: Request) -> JSONResponse:
     """Rotate a refresh token: a new pair; reuse of a spent token revokes the family."""
     context = get_context(request)
@@ -127,6 +152,7 @@ async def refresh_token(request: Request) -> JSONResponse:
     return JSONResponse(RefreshOut(access=access, refresh=refresh).model_dump(mode="json"))
 
 
+@documented(Operation("Totals and streaks", {200: StatsOut, 401: None}))
 async def stats(request: Request) -> JSONResponse:
     """Totals and streaks of the current user."""
     context = get_context(request)

@@ -20,6 +20,7 @@ from inference.client import ModelInfo
 from inference.local_client import (
     FrameError,
     FrameItem,
+    ProbeFailedError,
     describe_engine,
     engine_batcher,
     probe_jpeg,
@@ -121,5 +122,9 @@ class PoseDeployment:
         return dict(self.model.batch_sizes)
 
     async def check_health(self) -> None:
-        """Serve's health check: a real inference on the probe image, through the batcher."""
-        unwrap((await self.model.estimate([(probe_jpeg(), None)]))[0])
+        """Serve's health check: detector + landmark model on the probe person, through the
+        batcher (a wedged engine or batcher, or a model that finds nobody, fails it)."""
+        jpeg = probe_jpeg(self.model.engine.config.model_dir)
+        result = unwrap((await self.model.estimate([(jpeg, None)]))[0])
+        if result.pose is None:
+            raise ProbeFailedError("no person found in the probe image")
