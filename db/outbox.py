@@ -91,6 +91,12 @@ class Outbox:
             (n,) = db.execute("SELECT COUNT(*) FROM pending_sessions WHERE dead = 0").fetchone()
         return int(n)
 
+    def dead_letters(self) -> int:
+        """How many sessions the database refused for good (kept for an operator)."""
+        with self._connect() as db:
+            (n,) = db.execute("SELECT COUNT(*) FROM pending_sessions WHERE dead = 1").fetchone()
+        return int(n)
+
     def done(self, session_key: str) -> None:
         """The database holds this session: forget it."""
         with self._connect() as db:

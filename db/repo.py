@@ -104,11 +104,14 @@ def save_session(db: Session, user_id: int, record: SessionRecord) -> ExerciseSe
     db.add(row)
     try:
         db.commit()
-    except IntegrityError:  # the same key saved concurrently: keep the first
+    except IntegrityError:
         db.rollback()
-        return db.exec(
+        first = db.exec(
             select(ExerciseSession).where(ExerciseSession.session_key == record.session_key)
-        ).one()
+        ).first()
+        if first is None:
+            raise  # not a concurrent save of the same key: e.g. the user no longer exists
+        return first  # the same key saved concurrently: keep the first
     db.refresh(row)
     return row
 

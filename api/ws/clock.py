@@ -39,8 +39,13 @@ class SessionClock:
         if client_t is None:
             session_t = elapsed
         else:
-            self._offset = min(self._offset, elapsed - client_t)
-            session_t = client_t + self._offset
+            offset = elapsed - client_t
+            if offset <= self._offset:
+                # This frame is the furthest ahead so far: it lands on its arrival time
+                # (exactly, not through client_t + offset, which rounds for huge t).
+                self._offset, session_t = offset, elapsed
+            else:
+                session_t = client_t + self._offset
         # Never ahead of the server's clock, never back in time.
         self._last = max(self._last, min(session_t, elapsed))
         return self._last

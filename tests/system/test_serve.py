@@ -16,8 +16,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from tests.clips import CLIP, clip_jpegs, paced
 from tests.conftest import VIDEOS_DIR
-from tests.integration.ws.test_ws_local_engine import CLIP, clip_jpegs
 
 pytestmark = pytest.mark.ray
 
@@ -69,7 +69,7 @@ def test_replayed_clip_counts_and_is_saved(serve_url: str) -> None:
     with connect(f"ws://{serve_url}/ws/exercise/shoulder_press/?token={token}") as ws:
         ws.send(json.dumps({"type": "start_exercise"}))
         assert json.loads(ws.recv())["type"] == "exercise_started"
-        for i, (t, jpeg) in enumerate(_frames()):
+        for i, (t, jpeg) in enumerate(paced(_frames())):
             ws.send(json.dumps({"frame": base64.b64encode(jpeg).decode(), "frame_id": i, "t": t}))
             reply = json.loads(ws.recv(timeout=30))
             assert reply["type"] == "frame_processed" and reply["frame_id"] == i, reply
