@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from api.ws.clock import SessionClock
 
 
-def stamps(pairs: list[tuple[float | None, float]], started: float = 100.0) -> list[float]:
+def stamps(pairs: Sequence[tuple[float | None, float]], started: float = 100.0) -> list[float]:
     """Session times for (client t, server monotonic now) pairs."""
     clock = SessionClock(started)
     return [round(clock.stamp(t, now), 6) for t, now in pairs]
