@@ -101,6 +101,9 @@ def start_local(
         # Read by the processes ray.init starts (they inherit this environment).
         os.environ.setdefault(key, value)
     ray.init(
+        # Always a new local instance: never join a cluster found through RAY_ADDRESS or
+        # /tmp/ray (another posecoach serve, a test's Ray) by accident.
+        address="local",
         _node_ip_address="127.0.0.1",
         include_dashboard=False,
         num_cpus=num_cpus,
