@@ -167,7 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: start, then wait for SIGTERM/SIGINT and shut down."""
     parser = argparse.ArgumentParser(prog="python -m inference.serve", description=__doc__)
     parser.add_argument("--config", default=str(DEFAULT_CONFIG))
-    parser.add_argument("--host", default=None, help="bind address (default: the config's)")
+    parser.add_argument(
+        "--host", default=None, help="bind address of the public ports (default: the config's)"
+    )
     parser.add_argument(
         "--port", type=int, default=None, help="public port; Serve's proxy takes the next one"
     )
