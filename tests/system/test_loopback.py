@@ -103,7 +103,7 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]
     env.update(DEBUG="true", DATA_DIR=str(tmp_path / "data"))
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S603 (our console script, fixed argv)
+        proc = subprocess.Popen(
             [str(script), "serve", "--port", str(port)],
             cwd=tmp_path,
             env=env,
