@@ -91,7 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         "[--json] [--annotate OUT.mp4] (see `posecoach analyze --help`)",
     )
     serve = sub.add_parser("serve", help="start the API server")
-    serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="bind address of the public ports (default 127.0.0.1; Ray's own stay there)",
+    )
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--no-ray", action="store_true", help="plain uvicorn, no pose backend")
     serve.add_argument("--config", default=None, help="Serve config (default ray_config.yaml)")
