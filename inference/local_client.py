@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from inference.batching import ContinuousBatcher
+from inference.batching import ContinuousBatcher, in_thread
 from inference.client import InvalidFrameError, ModelInfo, PoseBackendError, PoseStream
 from inference.pose.config import DEFAULT_MODEL_DIR, PoseEngineConfig
 from inference.pose.engine import PoseEngine
@@ -139,7 +139,9 @@ def engine_batcher(
     def failed(exc: Exception) -> FrameResult | FrameError:
         return FrameError(f"pose engine failed: {exc}", False)
 
-    return ContinuousBatcher(run, failed, max_batch=max_batch, wait_s=wait_s, observe=observe)
+    return ContinuousBatcher(
+        in_thread(run), failed, max_batch=max_batch, wait_s=wait_s, observe=observe
+    )
 
 
 def describe_engine(engine: PoseEngine) -> ModelInfo:
