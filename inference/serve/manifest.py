@@ -1,7 +1,9 @@
 """KubeRay RayService manifests rendered from ray_config.yaml.
 
 ``python -m inference.serve.manifest [--check]`` writes ``k8s/rayservice-cpu.yaml`` and
-``k8s/rayservice-gpu.yaml`` (``--check``: exit 1 if they differ from a fresh render).
+``k8s/rayservice-gpu.yaml`` (``--check``: exit 1 if they differ from a fresh render);
+``--serve-config local-cluster --port P`` prints the Serve config scripts/local-cluster
+deploys.
 
 ray_config.yaml stays the one description of the Serve application; the cluster's
 manifests embed it as ``serveConfigV2`` with what differs on a cluster:
@@ -54,12 +56,16 @@ VARIANTS: dict[str, dict[str, Any]] = {
                 "min_replicas": 2,
                 "initial_replicas": 2,
                 "max_replicas": 32,
-                "target_ongoing_requests": 4,
+                # One call (about an engine batch of frames) in progress per replica, as
+                # measured on the local cluster (bench/README.md, "Scale out").
+                "target_ongoing_requests": 1,
             },
             "ray_actor_options": {"num_cpus": 1},
         },
-        "ingress_batching": {},
-        "env": {},
+        # Each ingress replica (1 CPU) can keep about 4 single-thread pose replicas busy:
+        # 4 calls out, 5 frames each.
+        "ingress_batching": {"calls_in_flight": 4},
+        "env": {"WS_BACKEND_FRAMES_IN_FLIGHT": "20"},
     },
     "gpu": {
         "pose": {"device": "cuda", "max_batch_size": 64, "batch_wait_timeout_s": 0.002},
@@ -69,7 +75,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
                 "min_replicas": 1,
                 "initial_replicas": 1,
                 "max_replicas": 8,
-                "target_ongoing_requests": 64,
+                # Calls of up to 64 frames: two in progress keep one GPU fed.
+                "target_ongoing_requests": 2,
             },
             "ray_actor_options": {"num_cpus": 1, "num_gpus": 1},
         },
@@ -99,6 +106,43 @@ def serve_config(variant: str, config_path: Path = DEFAULT_CONFIG) -> dict[str, 
             elif deployment["name"] == "PoseDeployment":
                 deployment.update(copy.deepcopy(spec["deployment"]))
     ServeDeploySchema.model_validate(data)  # fail the render, not the cluster
+    return data
+
+
+#: scripts/local-cluster: a head and a worker node on one machine, pose autoscaling with room
+#: to move (1-4 replicas, 0.5 CPU each) and short delays, so a load ramp shows it. Each
+#: call from the ingress is one ongoing request at a pose replica and carries about an
+#: engine batch of frames (bench/README.md, "Scale out"): one call in progress per replica
+#: keeps it busy, so the target is 1 and the ingress keeps up to max_replicas calls out.
+LOCAL_CLUSTER = {
+    "autoscaling_config": {
+        "min_replicas": 1,
+        "initial_replicas": 1,
+        "max_replicas": 4,
+        "target_ongoing_requests": 1,
+        "upscale_delay_s": 3,
+        "downscale_delay_s": 20,
+    },
+}
+LOCAL_CLUSTER_BATCHING = {"max_batch": 16, "calls_in_flight": 4}
+LOCAL_CLUSTER_ENV = {"WS_BACKEND_FRAMES_IN_FLIGHT": "16"}
+
+
+def local_cluster_config(port: int, config_path: Path = DEFAULT_CONFIG) -> dict[str, Any]:
+    """ray_config.yaml for scripts/local-cluster: public port ``port``, proxy ``port + 1``."""
+    data = config_data(config_path, host="127.0.0.1", port=port)
+    for app in data["applications"]:
+        app["args"].setdefault("ingress_batching", {}).update(LOCAL_CLUSTER_BATCHING)
+        app.setdefault("runtime_env", {}).setdefault("env_vars", {}).update(LOCAL_CLUSTER_ENV)
+        for deployment in app["deployments"]:
+            if deployment["name"] == "PoseDeployment":
+                deployment.update(copy.deepcopy(LOCAL_CLUSTER))
+            elif deployment["name"] == "Ingress":
+                # The sessions live in the ingress: keep it on the head, so a worker node's
+                # failure costs frames in flight, not sessions.
+                options = deployment.setdefault("ray_actor_options", {})
+                options["resources"] = {"posecoach_head_node": 0.01}
+    ServeDeploySchema.model_validate(data)
     return data
 
 
@@ -137,7 +181,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Write (or with ``--check`` compare) every variant's manifest."""
     parser = argparse.ArgumentParser(prog="python -m inference.serve.manifest")
     parser.add_argument("--check", action="store_true", help="compare, do not write")
+    parser.add_argument(
+        "--serve-config",
+        choices=["local-cluster"],
+        help="print this profile's Serve config (for `serve deploy`) instead of manifests",
+    )
+    parser.add_argument("--port", type=int, default=8100, help="public port (--serve-config)")
     args = parser.parse_args(argv)
+    if args.serve_config:
+        print(yaml.safe_dump(local_cluster_config(args.port), sort_keys=False), end="")
+        return 0
     stale = []
     for variant in VARIANTS:
         text, path = render(variant), output_path(variant)
