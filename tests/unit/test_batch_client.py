@@ -130,7 +130,7 @@ def test_a_failed_call_fails_each_of_its_frames_and_the_next_call_works() -> Non
         )
         await _settle()
         backend.gate.set()
-        failed = list(await doomed)
+        failed: list[object] = list(await doomed)
         await blocker
         after = await client.estimate(b"y", None)
         await client.aclose()
