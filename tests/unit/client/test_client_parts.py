@@ -39,7 +39,7 @@ def test_large_frames_are_scaled_down_like_a_phone_stream(tmp_path: Path) -> Non
     video = write_video(tmp_path / "v.mp4", seconds=0.2, fps=10.0, size=(1920, 1080))
     _, jpeg = next(camera_frames(video, 15.0))
     image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-    assert image.shape[:2] == (720, 1280)
+    assert image is not None and image.shape[:2] == (720, 1280)
 
 
 def test_a_missing_video_is_named() -> None:
