@@ -22,6 +22,16 @@ import numpy as np
 _DB_VARIABLES = ("DATABASE_URL", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_HOST", "DB_PORT")
 
 
+#: Runs ``python ARGS`` in this process's place, asking Linux first to send it SIGTERM
+#: when the test process dies (PR_SET_PDEATHSIG survives exec): a killed test run leaves
+#: no server behind; SIGTERM is what shuts Serve and Ray down cleanly.
+_SERVE_UNLESS_ORPHANED = (
+    "import ctypes, os, signal, sys; "
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
+
+
 def free_port_pair() -> int:
     """A port p with p + 1 free too (`posecoach serve` puts Serve's proxy on p + 1)."""
     for _ in range(50):
@@ -100,9 +110,10 @@ def live_server(
     child_env.update(env)
     child_env.update({"DATABASE_URL": database_url, "DATA_DIR": str(data_dir)})
     log = data_dir / "serve.log"
+    serve = ["-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-c", _SERVE_UNLESS_ORPHANED, *serve],
             cwd=data_dir,  # no stray .env is read
             env=child_env,
             stdout=out,

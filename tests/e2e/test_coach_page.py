@@ -8,7 +8,7 @@ import uuid
 
 import httpx2 as httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import WebSocketRoute, expect
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 from websockets.typing import Origin
@@ -114,6 +114,44 @@ def test_the_page_shows_the_servers_words_when_its_token_is_refused(
         assert again.status_code == 401
         words = again.json()["error"]
         expect(page.locator("#notice")).to_contain_text(words)
+        assert not problems.errors, problems.errors
+
+
+def test_a_lost_connection_reconnects_and_says_so(
+    e2e_server: LiveServer, chromium_path: str
+) -> None:
+    # The network between page and server is the one thing replaced: Playwright relays
+    # the page's socket to the real server, and cuts the first relay mid-session.
+    relays: list[tuple[WebSocketRoute, WebSocketRoute]] = []
+
+    def relay(route: WebSocketRoute) -> None:
+        relays.append((route, route.connect_to_server()))
+
+    with open_page(chromium_path, e2e_server.url) as (page, problems):
+        page.route_web_socket(re.compile(r"/ws/exercise/"), relay)
+        page.goto(f"{e2e_server.url}/")
+        form = page.locator("#register-form")
+        name = _new_name()
+        form.locator("[name=username]").fill(name)
+        form.locator("[name=email]").fill(f"{name}@example.com")
+        form.locator("[name=password]").fill("correct horse battery")
+        form.locator("button[type=submit]").click()
+        page.locator("#start").click()  # Chromium's own fake camera: nobody in the picture
+        expect(page.locator("#connection")).to_have_text("Live.", timeout=60_000)
+        expect(page.locator("#frames")).to_contain_text("answered", timeout=30_000)
+
+        page_side, server_side = relays[0]
+        server_side.close(code=1001, reason="network dropped")  # the server saves that set
+        page_side.close(code=1012, reason="network dropped")
+        expect(page.locator("#notice")).to_contain_text("Connection lost; reconnecting")
+        expect(page.locator("#connection")).to_have_text(
+            "Reconnected: live again (a new set started).", timeout=30_000
+        )
+        assert len(relays) == 2
+        expect(page.locator("#frames")).to_contain_text("answered", timeout=30_000)
+        page.locator("#stop").click()
+        expect(page.locator("#summary")).to_be_visible(timeout=60_000)
+        assert figures(page, "#summary-list")["Reps"] == "0"
         assert not problems.errors, problems.errors
 
 
