@@ -1,7 +1,7 @@
 """Soak: N camera streams for S seconds against a running server, minute by minute.
 
     python bench/load.py --soak 300 --streams 50 [--url 127.0.0.1:8000] [--fps 15]
-        [--warmup 30] [--server-pid PID] [--clip PATH] [--json]
+        [--warmup 30] [--server-pid PID] [--streams-per-user 3] [--clip PATH] [--json]
 
 The streams are serve_latency.py's (binary JPEG frames paced at ``--fps``, latency
 send -> ``frame_processed`` by echoed frame id); the raw engine is measured first in
@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from serve_latency import DEFAULT_CLIP, Tally, load_frames, one_stream, raw_engine, register
+from serve_latency import (
+    DEFAULT_CLIP,
+    STREAMS_PER_USER,
+    Tally,
+    load_frames,
+    one_stream,
+    raw_engine,
+    stream_tokens,
+)
 
 
 @dataclass(frozen=True)
@@ -128,9 +136,10 @@ async def soak(
     seconds: float,
     warmup_s: float,
     server_pid: int | None,
+    per_user: int = STREAMS_PER_USER,
 ) -> dict[str, Any]:
     """Run the streams; sample the server's memory after the warm-up and at the end."""
-    token = register(base)
+    tokens = stream_tokens(base, streams, per_user)
     tally = Tally()
     memory: list[Memory] = []
 
@@ -142,7 +151,7 @@ async def soak(
 
     sampler = asyncio.create_task(sample_memory())
     await asyncio.gather(
-        *(one_stream(base, token, frames, fps, seconds, tally) for _ in range(streams))
+        *(one_stream(base, token, frames, fps, seconds, tally) for token in tokens)
     )
     await sampler
     if server_pid is not None:
@@ -201,6 +210,12 @@ def main() -> int:
     p.add_argument("--warmup", type=float, default=30.0, help="seconds before the first RSS")
     p.add_argument("--server-pid", type=int, default=None)
     p.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
+    p.add_argument(
+        "--streams-per-user",
+        type=int,
+        default=STREAMS_PER_USER,
+        help="streams sharing one user (the server's WS_MAX_SESSIONS_PER_USER, default 3)",
+    )
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     port = int(args.url.rsplit(":", 1)[1]) if ":" in args.url else 8000
@@ -211,7 +226,16 @@ def main() -> int:
     result: dict[str, Any] = {"clip": args.clip.name, "server_pid": server_pid}
     result["raw_engine"] = raw_engine(frames[:150], args.fps)
     result["soak"] = asyncio.run(
-        soak(args.url, frames, args.streams, args.fps, args.soak, args.warmup, server_pid)
+        soak(
+            args.url,
+            frames,
+            args.streams,
+            args.fps,
+            args.soak,
+            args.warmup,
+            server_pid,
+            args.streams_per_user,
+        )
     )
     if args.json:
         print(json.dumps(result))

@@ -85,9 +85,24 @@ def raw_engine(frames: list[bytes], paced_fps: float, paced_frames: int = 60) ->
     }
 
 
+#: The server's default WS_MAX_SESSIONS_PER_USER: sockets one user may hold at once.
+STREAMS_PER_USER = 3
+
+
 def register(base: str) -> str:
     """A fresh throw-away user's access token (the client's own helper)."""
     return access_token(base_url(base), fresh_credentials())
+
+
+def stream_tokens(base: str, streams: int, per_user: int = STREAMS_PER_USER) -> list[str]:
+    """One access token per stream, ``per_user`` streams to a user (the server's cap).
+
+    Registration is throttled per address (LOGIN_ATTEMPTS_PER_IP, 20 per 5 minutes by
+    default): for many streams raise WS_MAX_SESSIONS_PER_USER on the server and pass the
+    same number here, or raise LOGIN_ATTEMPTS_PER_IP.
+    """
+    users = [register(base) for _ in range(-(-streams // per_user))]
+    return [users[i // per_user] for i in range(streams)]
 
 
 @dataclass
@@ -169,13 +184,18 @@ async def _stream(
 
 
 async def run_streams(
-    base: str, frames: list[bytes], streams: int, fps: float, seconds: float
+    base: str,
+    frames: list[bytes],
+    streams: int,
+    fps: float,
+    seconds: float,
+    per_user: int = STREAMS_PER_USER,
 ) -> dict[str, Any]:
     """``streams`` concurrent sessions; the figures."""
-    token = register(base)
+    tokens = stream_tokens(base, streams, per_user)
     tally = Tally()
     await asyncio.gather(
-        *(one_stream(base, token, frames, fps, seconds, tally) for _ in range(streams))
+        *(one_stream(base, token, frames, fps, seconds, tally) for token in tokens)
     )
     arr = tally.latencies_ms()
     return {
@@ -204,6 +224,12 @@ def main() -> int:
     )
     p.add_argument("--fps", type=float, default=15.0)
     p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument(
+        "--streams-per-user",
+        type=int,
+        default=STREAMS_PER_USER,
+        help="streams sharing one user (the server's WS_MAX_SESSIONS_PER_USER, default 3)",
+    )
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     frames = load_frames(args.clip)
@@ -215,7 +241,8 @@ def main() -> int:
         for n in args.streams
     ]
     result["runs"] = [
-        asyncio.run(run_streams(args.url, frames, n, args.fps, args.seconds)) for n in counts
+        asyncio.run(run_streams(args.url, frames, n, args.fps, args.seconds, args.streams_per_user))
+        for n in counts
     ]
     if args.json:
         print(json.dumps(result))

@@ -112,7 +112,7 @@ def live_server(
     log = data_dir / "serve.log"
     serve = ["-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+        process = subprocess.Popen(
             [sys.executable, "-c", _SERVE_UNLESS_ORPHANED, *serve],
             cwd=data_dir,  # no stray .env is read
             env=child_env,

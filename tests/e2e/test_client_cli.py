@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.ray, pytest.mark.e2e]
 
 def _client(*args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "api.cli", "client", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)  # noqa: S603
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
 
 
 @pytest.mark.video

@@ -6,6 +6,7 @@ import re
 
 from starlette.testclient import TestClient
 
+from api.app import http_routes
 from api.exercise_types import EXERCISE_TYPES
 from api.openapi import build_openapi
 from api.routes.page import WEB_DIR
@@ -64,5 +65,5 @@ def test_a_missing_static_file_is_the_json_404(client: TestClient) -> None:
 
 
 def test_the_page_is_not_in_the_openapi_document() -> None:
-    paths = build_openapi()["paths"]
+    paths = build_openapi(http_routes())["paths"]
     assert "/" not in paths and not any(p.startswith("/static") for p in paths)
