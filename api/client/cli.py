@@ -67,10 +67,16 @@ def _token(args: argparse.Namespace, base: str) -> str:
         credentials = Credentials(args.email, password, args.register, args.username)
     elif args.register:
         credentials = fresh_credentials()
-        print(f"registered throw-away account {credentials.email}", file=sys.stderr)
     else:
         raise SystemExit("posecoach client: give --token, --email (to log in) or --register")
-    return access_token(base, credentials)
+    token = access_token(base, credentials)
+    if not args.email:
+        # Printed so the session can be found again (the coach page's history).
+        print(
+            f"registered throw-away account {credentials.email} (password {credentials.password})",
+            file=sys.stderr,
+        )
+    return token
 
 
 class ProgressLine:
@@ -91,7 +97,7 @@ class ProgressLine:
         self.bar.update(state.sent - self.bar.n)
 
     def close(self) -> None:
-        """Remove the line (the summary follows)."""
+        """Finish the line (it stays, with the final counts; the summary follows)."""
         self.bar.close()
 
 
