@@ -47,6 +47,8 @@ def test_a_squat_session_keyboard_only_counts_the_manifests_reps(
         expect(page.locator("#who")).to_have_text(f"Signed in as {name}")
         expect(page.locator("#exercise")).to_be_focused()
         expect(page.locator("#exercise")).to_have_value("squat")
+        expect(page.locator("#fps")).to_have_value("15")
+        expect(page.locator("#speak")).not_to_be_checked()  # spoken cues only on request
         for _ in range(3):  # frames per second, speak cues, Start
             page.keyboard.press("Tab")
         expect(page.locator("#start")).to_be_focused()
