@@ -232,7 +232,10 @@ export class CoachSession {
       return error instanceof ApiError ? error.message : String(error);
     }
     if (this.attempt + 1 >= MAX_ATTEMPTS) {
-      return "the server keeps refusing the live session (pose service down or origin not allowed)";
+      return (
+        "the server keeps refusing the live session: too many open sessions for this " +
+        "account, the pose service down, or this page's origin not allowed"
+      );
     }
     return null;
   }
