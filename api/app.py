@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.context import AppContext
@@ -20,7 +20,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.metrics import AppMetrics, HttpMetricsMiddleware, MetricsBackend, metrics_endpoint
 from api.middleware import AllowedHostsMiddleware, RequestIdMiddleware
 from api.openapi import build_openapi
-from api.routes import auth, exercises, health, models, uploads
+from api.routes import auth, exercises, health, models, page, uploads
 from api.saving import SessionSaver
 from api.settings import Settings
 from api.ws.endpoint import UserSockets, exercise_socket
@@ -36,7 +36,7 @@ OUTBOX_FILE = "outbox.sqlite3"
 
 
 def http_routes() -> list[BaseRoute]:
-    """Every REST route. Paths keep the contract's trailing slashes."""
+    """Every REST route (and the coach page). Paths keep the contract's trailing slashes."""
     return [
         Route("/api/auth/register/", auth.register, methods=["POST"]),
         Route("/api/auth/login/", auth.login, methods=["POST"]),
@@ -49,6 +49,8 @@ def http_routes() -> list[BaseRoute]:
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"], include_in_schema=False),
         Route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False),
+        Route("/", page.index, methods=["GET"], include_in_schema=False),
+        Mount("/static", app=page.static_files(), name="static"),
     ]
 
 

@@ -1,4 +1,4 @@
-"""The `posecoach` command: migrate, serve (and more as the project grows)."""
+"""The `posecoach` command: migrate, serve, analyze, client."""
 
 from __future__ import annotations
 
@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="count reps and judge form in a video: analyze VIDEO --exercise TYPE "
         "[--json] [--annotate OUT.mp4] (see `posecoach analyze --help`)",
     )
+    sub.add_parser(
+        "client",
+        add_help=False,
+        help="stream a video file to a server like a camera: client VIDEO --exercise TYPE "
+        "[--url URL] [--fps F] [--json] (see `posecoach client --help`)",
+    )
     serve = sub.add_parser("serve", help="start the API server")
     serve.add_argument(
         "--host",
@@ -111,6 +117,13 @@ def cmd_analyze(argv: Sequence[str]) -> int:
     return run_analyze(argv)
 
 
+def cmd_client(argv: Sequence[str]) -> int:
+    """Stream a video to a server: `posecoach client VIDEO --exercise TYPE [...]`."""
+    from api.client.cli import main as client_main  # a client: no settings, no database
+
+    return client_main(argv)
+
+
 COMMANDS = {"migrate": cmd_migrate, "serve": cmd_serve}
 
 
@@ -119,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["analyze"]:
         return cmd_analyze(arguments[1:])  # needs no settings: no server, no database
+    if arguments[:1] == ["client"]:
+        return cmd_client(arguments[1:])
     args = build_parser().parse_args(arguments)
     settings = _settings_or_exit()
     logging.basicConfig(

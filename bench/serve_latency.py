@@ -20,16 +20,18 @@ import json
 import math
 import sys
 import time
-import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import cv2
-import httpx2 as httpx
 import numpy as np
 from websockets.asyncio.client import connect
+from websockets.exceptions import WebSocketException
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from api.client.http import access_token, base_url, fresh_credentials
 
 DEFAULT_CLIP = (
     Path(__file__).resolve().parents[2] / "shared/data/videos/shoulderpress_side_gym_2reps.mp4"
@@ -83,34 +85,66 @@ def raw_engine(frames: list[bytes], paced_fps: float, paced_frames: int = 60) ->
     }
 
 
+#: The server's default WS_MAX_SESSIONS_PER_USER: sockets one user may hold at once.
+STREAMS_PER_USER = 3
+
+
 def register(base: str) -> str:
-    """A fresh user's access token."""
-    name = f"bench{uuid.uuid4().hex[:8]}"
-    body = {
-        "username": name,
-        "email": f"{name}@example.com",
-        "password": "bench password 1",
-        "height": 170.0,
-        "weight": 70.0,
-        "fitness_goal": "endurance",
-    }
-    r = httpx.post(f"http://{base}/api/auth/register/", json=body, timeout=30)
-    r.raise_for_status()
-    token: str = r.json()["access"]
-    return token
+    """A fresh throw-away user's access token (the client's own helper)."""
+    return access_token(base_url(base), fresh_credentials())
+
+
+def stream_tokens(base: str, streams: int, per_user: int = STREAMS_PER_USER) -> list[str]:
+    """One access token per stream, ``per_user`` streams to a user (the server's cap).
+
+    Registration is throttled per address (LOGIN_ATTEMPTS_PER_IP, 20 per 5 minutes by
+    default): for many streams raise WS_MAX_SESSIONS_PER_USER on the server and pass the
+    same number here, or raise LOGIN_ATTEMPTS_PER_IP.
+    """
+    users = [register(base) for _ in range(-(-streams // per_user))]
+    return [users[i // per_user] for i in range(streams)]
+
+
+@dataclass
+class Tally:
+    """What the streams of one run saw; times are seconds since ``start`` (perf_counter)."""
+
+    start: float = field(default_factory=time.perf_counter)
+    sent: list[float] = field(default_factory=list)
+    #: (answer time, send -> frame_processed latency in seconds) per answered frame.
+    answers: list[tuple[float, float]] = field(default_factory=list)
+    #: The server's own split of each answered frame (latency extension), ms.
+    parts: dict[str, list[float]] = field(default_factory=dict)
+    #: Sockets lost or refused (one line each); the stream ends there.
+    socket_errors: list[str] = field(default_factory=list)
+    #: ``{"type": "error"}`` messages from the server (rate limit, backend, ...).
+    server_errors: int = 0
+
+    def now(self) -> float:
+        """Seconds since the run started."""
+        return time.perf_counter() - self.start
+
+    def latencies_ms(self) -> np.ndarray:
+        """Every answered frame's latency, ms."""
+        return np.array([latency for _, latency in self.answers]) * 1000
 
 
 async def one_stream(
-    base: str,
-    token: str,
-    frames: list[bytes],
-    fps: float,
-    seconds: float,
-    latencies: list[float],
-    counts: dict[str, int],
-    parts: dict[str, list[float]],
+    base: str, token: str, frames: list[bytes], fps: float, seconds: float, tally: Tally
 ) -> None:
-    """Replay frames paced at ``fps`` for ``seconds``; record answered latencies."""
+    """Replay frames paced at ``fps`` for ``seconds``; record sends and answers in ``tally``.
+
+    A socket that fails is recorded as a socket error and ends this stream only.
+    """
+    try:
+        await _stream(base, token, frames, fps, seconds, tally)
+    except (OSError, TimeoutError, WebSocketException) as exc:
+        tally.socket_errors.append(f"{tally.now():.1f} s: {exc!r}")
+
+
+async def _stream(
+    base: str, token: str, frames: list[bytes], fps: float, seconds: float, tally: Tally
+) -> None:
     sent_at: dict[int, float] = {}
     # No permessage-deflate: JPEG does not compress, and zlib on every 40 KB frame cost
     # this client 30-80 % of a core (measured), CPU taken from the server on this 2-core box.
@@ -125,50 +159,55 @@ async def one_stream(
             async for raw in ws:
                 msg = json.loads(raw)
                 if msg["type"] == "frame_processed":
-                    latencies.append(time.perf_counter() - sent_at[msg["frame_id"]])
-                    counts["answered"] += 1
+                    now = tally.now()
+                    tally.answers.append((now, now - sent_at.pop(msg["frame_id"])))
                     for key, value in msg.get("latency_ms", {}).items():
-                        parts.setdefault(key, []).append(value)
+                        tally.parts.setdefault(key, []).append(value)
+                elif msg["type"] == "error":
+                    tally.server_errors += 1
                 elif msg["type"] == "exercise_completed":
                     return
+            raise ConnectionError(f"socket closed before the summary ({ws.close_code})")
 
         task = asyncio.create_task(reader())
         start = time.perf_counter()
         n = 0
-        while time.perf_counter() - start < seconds:
+        while time.perf_counter() - start < seconds and not task.done():
             n += 1
-            sent_at[n] = time.perf_counter()
+            sent_at[n] = tally.now()
             await ws.send(frames[n % len(frames)])  # binary: the server numbers frames 1, 2, ...
-            counts["sent"] += 1
+            tally.sent.append(sent_at[n])
             await asyncio.sleep(max(0.0, start + n / fps - time.perf_counter()))
-        await ws.send(json.dumps({"type": "stop_exercise"}))
+        if not task.done():
+            await ws.send(json.dumps({"type": "stop_exercise"}))
         await asyncio.wait_for(task, 30)
 
 
 async def run_streams(
-    base: str, frames: list[bytes], streams: int, fps: float, seconds: float
+    base: str,
+    frames: list[bytes],
+    streams: int,
+    fps: float,
+    seconds: float,
+    per_user: int = STREAMS_PER_USER,
 ) -> dict[str, Any]:
     """``streams`` concurrent sessions; the figures."""
-    token = register(base)
-    latencies: list[float] = []
-    counts = {"sent": 0, "answered": 0}
-    parts: dict[str, list[float]] = {}
+    tokens = stream_tokens(base, streams, per_user)
+    tally = Tally()
     await asyncio.gather(
-        *(
-            one_stream(base, token, frames, fps, seconds, latencies, counts, parts)
-            for _ in range(streams)
-        )
+        *(one_stream(base, token, frames, fps, seconds, tally) for token in tokens)
     )
-    arr = np.array(latencies) * 1000
+    arr = tally.latencies_ms()
     return {
         "streams": streams,
         "p50_ms": float(np.percentile(arr, 50)),
         "p99_ms": float(np.percentile(arr, 99)),
-        "sent_fps": counts["sent"] / seconds,
-        "answered_fps": counts["answered"] / seconds,
+        "sent_fps": len(tally.sent) / seconds,
+        "answered_fps": len(tally.answers) / seconds,
+        "socket_errors": tally.socket_errors,
         # Server-side medians (ms): scheduler queue, pose call round trip, in-replica batch
         # wall time, JPEG decode and model time per frame.
-        "server_p50_ms": {k: float(np.median(v)) for k, v in sorted(parts.items())},
+        "server_p50_ms": {k: float(np.median(v)) for k, v in sorted(tally.parts.items())},
     }
 
 
@@ -185,6 +224,12 @@ def main() -> int:
     )
     p.add_argument("--fps", type=float, default=15.0)
     p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument(
+        "--streams-per-user",
+        type=int,
+        default=STREAMS_PER_USER,
+        help="streams sharing one user (the server's WS_MAX_SESSIONS_PER_USER, default 3)",
+    )
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     frames = load_frames(args.clip)
@@ -196,7 +241,8 @@ def main() -> int:
         for n in args.streams
     ]
     result["runs"] = [
-        asyncio.run(run_streams(args.url, frames, n, args.fps, args.seconds)) for n in counts
+        asyncio.run(run_streams(args.url, frames, n, args.fps, args.seconds, args.streams_per_user))
+        for n in counts
     ]
     if args.json:
         print(json.dumps(result))

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -146,3 +148,16 @@ def seed_session(engine: Engine, user_id: int, started_at: datetime, **fields: A
         row = repo.save_session(db, user_id, record)
         assert row.id is not None
         return row.id
+
+
+def write_video(
+    path: Path, seconds: float, fps: float = 25.0, size: tuple[int, int] = (64, 48)
+) -> Path:
+    """A small MP4 of moving grey frames (nobody in it) for client tests."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
+    try:
+        for i in range(round(seconds * fps)):
+            writer.write(np.full((size[1], size[0], 3), (i * 7) % 255, np.uint8))
+    finally:
+        writer.release()
+    return path
