@@ -226,7 +226,7 @@ class Connection:
         t = session.clock.stamp(frame.t, now)
         scheduler.submit(
             QueuedFrame(
-                frame=protocol.Frame(frame.jpeg, frame_id, t, frame.binary),
+                frame=protocol.Frame(frame.data, frame_id, t, frame.binary),
                 seq=self.seq,
                 received=now,
                 t=t,
@@ -244,8 +244,14 @@ class Connection:
         self.metrics.queue_wait.observe(item.dispatched - item.received)
         start = time.monotonic()
         try:
+            jpeg = item.frame.image()  # base64 is decoded here, for frames that get this far
+        except protocol.ProtocolError as exc:
+            session.counters.failed += 1
+            await self.send_error(str(exc), "bad_message", **extra)
+            return
+        try:
             async with asyncio.timeout(self.settings.ws_frame_timeout_s):
-                result = await session.stream.estimate(item.frame.jpeg, item.t)
+                result = await session.stream.estimate(jpeg, item.t)
         except InvalidFrameError as exc:
             session.counters.failed += 1
             await self.send_error(f"invalid frame: {exc}", "invalid_frame", **extra)

@@ -123,11 +123,16 @@ def test_bad_messages_get_errors_and_the_session_goes_on(
         ws.send_json({"frame": b64(b"\xff\xd8\xffJUNKJUNK"), "frame_id": "f-1"})
         reply = ws.receive_json()
         assert reply == {"type": "error", "error": reply["error"], "frame_id": "f-1"}
+        # Looks like a JPEG's base64 but does not decode: found when the frame is analysed
+        # (base64 is decoded only then), answered for that frame.
+        ws.send_json({"frame": "/9j/4AAQ%%%broken", "frame_id": "f-2"})
+        reply = ws.receive_json()
+        assert reply["frame_id"] == "f-2" and "base64" in reply["error"]
         ws.send_json({"type": "stop_exercise"})
         done = ws.receive_json()
         assert done["type"] == "exercise_completed"
         assert done["frames"]["processed"] == 1
-        assert done["frames"]["failed"] == 1
+        assert done["frames"]["failed"] == 2
 
 
 def test_minimal_client_sees_exactly_the_contract(ws_client: TestClient) -> None:
