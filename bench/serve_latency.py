@@ -208,7 +208,16 @@ async def run_streams(
         # Server-side medians (ms): scheduler queue, pose call round trip, in-replica batch
         # wall time, JPEG decode and model time per frame.
         "server_p50_ms": {k: float(np.median(v)) for k, v in sorted(tally.parts.items())},
+        "handle_calls_per_frame": calls_per_frame(tally.parts.get("call_frames", [])),
     }
+
+
+def calls_per_frame(call_frames: list[float]) -> float | None:
+    """Ingress -> pose deployment calls per answered frame: each answered frame reports
+    how many frames shared its call (latency extension), so it accounts for 1/n call."""
+    if not call_frames:
+        return None
+    return float(np.mean([1.0 / n for n in call_frames]))
 
 
 def main() -> int:
@@ -253,9 +262,11 @@ def main() -> int:
             f"paced at {args.fps:g} fps: p50 {raw['paced_p50_ms']:.1f} ms/frame"
         )
         for r in result["runs"]:
+            calls = r["handle_calls_per_frame"]
             print(
                 f"{r['streams']} streams: p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
-                f"sent {r['sent_fps']:.1f}/s, answered {r['answered_fps']:.1f}/s"
+                f"sent {r['sent_fps']:.1f}/s, answered {r['answered_fps']:.1f}/s, "
+                f"handle calls per frame {'-' if calls is None else f'{calls:.2f}'}"
             )
     return 0
 

@@ -272,6 +272,8 @@ class Connection:
                 "decode": result.timings_ms.get("decode_ms", 0.0),
                 "replica": result.timings_ms.get("replica_ms", 0.0),
             }
+            if "call_frames" in result.timings_ms:  # frames that shared this frame's call
+                latency["call_frames"] = result.timings_ms["call_frames"]
             message = session.frame_message(update, result, frame_id, latency)
         except Exception:
             session.counters.failed += 1
