@@ -36,6 +36,10 @@ class ModelInfo:
     loaded: bool
     inference_ms: float | None
     error: str | None = None
+    #: onnxruntime execution providers the model sessions really run on, per model
+    #: ("detector: CUDAExecutionProvider"); onnxruntime falls back to the CPU silently,
+    #: so this is read back from the sessions, not from the configuration.
+    providers: tuple[str, ...] = ()
 
 
 class PoseStream(Protocol):

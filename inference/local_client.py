@@ -133,13 +133,14 @@ def engine_batcher(
 
 
 def describe_engine(engine: PoseEngine) -> ModelInfo:
-    """A real inference on the probe image, timed."""
+    """A real inference on the probe image, timed, with the providers really in use."""
     cfg = engine.config
+    providers = tuple(f"{model}: {names[0]}" for model, names in engine.providers.items())
     try:
         jpeg = probe_jpeg()
         t0 = time.perf_counter()
         unwrap(run_batch(engine, [jpeg], [None])[0])
         ms = (time.perf_counter() - t0) * 1000.0
     except Exception as exc:
-        return ModelInfo(engine.name, cfg.variant, cfg.device, False, None, str(exc))
-    return ModelInfo(engine.name, cfg.variant, cfg.device, True, round(ms, 2))
+        return ModelInfo(engine.name, cfg.variant, cfg.device, False, None, str(exc), providers)
+    return ModelInfo(engine.name, cfg.variant, cfg.device, True, round(ms, 2), None, providers)

@@ -187,6 +187,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True, help="folder with npm/package/")
     parser.add_argument("--out", type=Path, required=True, help="ml_models/ to write")
     parser.add_argument("--with-heavy", action="store_true", help="also build the heavy variant")
+    parser.add_argument("--readme-only", action="store_true", help="only write README.md")
     args = parser.parse_args()
 
     mp_modules = Path(mediapipe.__file__).parent / "modules"
@@ -199,6 +200,9 @@ def main() -> None:
     if args.with_heavy:
         sources["heavy"] = npm / "pose_landmark_heavy.tflite"
     variants = [v for v in ("lite", "full", "heavy") if v in sources]
+    if args.readme_only:
+        write_readme(args.out, sources, variants)
+        return
     args.out.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -274,6 +278,13 @@ The BlazePose models are Google's, published in MediaPipe under the **Apache Lic
   only it needs were removed (unused; ~35 % of the CPU time). Reshape targets with a literal
   batch 1 were patched to copy the batch dimension.
   Each was checked against TFLite at batch 1 and 3 (max relative difference < 1e-3).
+- `pose_detection_int8.onnx`, `pose_landmark_<variant>_int8.onnx`: static int8
+  quantization (QDQ: uint8 activations, int8 per-channel weights, min/max calibration) by
+  `scripts/quantize_models.py` with this build's onnxruntime, calibrated on frames of the
+  shared clips (recipe in that script's docstring; no frame is stored here). The output
+  heads (the last convolutions before each output) stay fp32; weights use 7 bits
+  (`reduce_range`), as onnxruntime advises for x86 CPUs without VNNI.
+  `precision: int8` selects them.
 - `pose_landmarker_<variant>.task`: MediaPipe Tasks `PoseLandmarker` bundles
   (`pose_detector.tflite` with mean/std 127.5, `pose_landmarks_detector.tflite` with mean
   0 / std 255 as TFLite metadata), used by the reference engine

@@ -20,7 +20,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[cpu,dev]"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "mediapipe==1.2.2"
 
 for extra in opencv-contrib-python opencv-python; do
