@@ -56,7 +56,7 @@ has_provider() {
 step env "$py" bench/gpu_env.py
 engine=("$py" bench/pose_engine.py --json --device "$device")
 if [ "$device" = cpu ]; then
-  step engine-cpu "${engine[@]}" --precisions fp32,int8 --frames 30 --rounds 1 \
+  step engine-cpu "${engine[@]}" --precisions fp32 --frames 30 --rounds 1 \
     --batch-sizes 1,16 --no-mediapipe
   step serve-cpu "$py" bench/gpu_serve.py --device cpu --out "$out" --seconds "$seconds" \
     --streams 1 2 --ingress 1
@@ -74,6 +74,7 @@ else
   else
     echo '{"error": "onnxruntime has no CUDAExecutionProvider (install posecoach[gpu])"}' \
       >"$out/engine-cuda.json"
+    echo '{"error": "not run: onnxruntime has no CUDAExecutionProvider"}' >"$out/serve-cuda.json"
     step gpu-proxy "$py" bench/gpu_proxy.py
   fi
 fi

@@ -69,6 +69,9 @@ class OnnxModel:
             )
         source: str | bytes = str(path)
         if config.device == "cuda":
+            if hasattr(ort, "preload_dlls"):
+                # CUDA and cuDNN from the [cuda,cudnn] wheels are not on the loader's path.
+                ort.preload_dlls()
             source = gpu_models.prepare(path, config.precision, scale, offset, cache)
             bind = bind or "cuda"
         self.path = path

@@ -36,14 +36,11 @@ def test_gpu_bench_cpu_fallback_reports_every_figure(tmp_path: Path) -> None:
     assert json.loads(done.stdout.strip().splitlines()[-1]) == summary
     assert "CPUExecutionProvider" in summary["env"]["onnxruntime"]["providers"]
 
-    engines = summary["engine-cpu"]["engines"]
-    assert set(engines) == {"fp32", "int8"}
-    for figures in engines.values():
-        assert figures["providers"]["landmarks"] == ["CPUExecutionProvider"]
-        assert figures["tracked_fps"] > 0 and figures["crops_per_s"]["16"] > 0
-        assert figures["detector_fps"]["1"] > 0
-    assert engines["fp32"]["parity_vs_fp32_cpu"] == 0.0
-    assert 0.0 < engines["int8"]["parity_vs_fp32_cpu"] <= 0.01
+    figures = summary["engine-cpu"]["engines"]["fp32"]
+    assert figures["providers"]["landmarks"] == ["CPUExecutionProvider"]
+    assert figures["tracked_fps"] > 0 and figures["crops_per_s"]["16"] > 0
+    assert figures["detector_fps"]["1"] > 0
+    assert figures["parity_vs_fp32_cpu"] == 0.0
     assert summary["engine-cpu"]["decode_ms"]["opencv"] > 0
 
     serve = summary["serve-cpu"]

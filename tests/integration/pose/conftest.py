@@ -38,11 +38,6 @@ def engine() -> Iterator[PoseEngine]:
 
 
 @pytest.fixture(scope="session")
-def int8_engine() -> Iterator[PoseEngine]:
-    yield PoseEngine(PoseEngineConfig(variant="full", precision="int8"))
-
-
-@pytest.fixture(scope="session")
 def permissive_engine() -> Iterator[PoseEngine]:
     """Returns a pose for every crop (presence threshold 0), so any image exercises it."""
     yield PoseEngine(PoseEngineConfig(variant="lite", min_presence=0.0, max_batch=4))

@@ -1,9 +1,8 @@
 """Parity with MediaPipe Tasks PoseLandmarker (VIDEO mode, same model variant).
 
 Bar (issue 3): median normalised landmark distance <= 0.01 and presence agreement on
->= 98 % of frames, for the fp32 and the int8 engine (issue 14). Frames are a consecutive
-run per clip (tracking needs consecutive frames) from a few clips, to keep each run near
-30 s on 2 cores.
+>= 98 % of frames. Frames are a consecutive run per clip (tracking needs consecutive
+frames) from a few clips, to keep the test near 30 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -28,11 +27,7 @@ FRAMES_PER_CLIP = 75
 
 @needs_videos
 @pytest.mark.video
-@pytest.mark.parametrize("precision", ["fp32", "int8"])
-def test_tracking_parity_with_mediapipe_tasks(
-    precision: str, request: pytest.FixtureRequest
-) -> None:
-    engine: PoseEngine = request.getfixturevalue("engine" if precision == "fp32" else "int8_engine")
+def test_tracking_parity_with_mediapipe_tasks(engine: PoseEngine) -> None:
     distances: list[float] = []
     agree = total = 0
     for clip, start in CLIPS:

@@ -53,7 +53,7 @@ def test_precision_must_suit_the_device(device: str, precision: str) -> None:
 def test_model_files_follow_the_precision() -> None:
     int8 = PoseEngineConfig(precision="int8", variant="lite")
     assert int8.landmark_path.name == "pose_landmark_lite_int8.onnx"
-    assert int8.detector_path.name == "pose_detection_int8.onnx"
+    assert int8.detector_path.name == "pose_detection.onnx"  # the detector stays fp32
     # fp16 is prepared from the fp32 file when the GPU session is built.
     fp16 = PoseEngineConfig(device="cuda", precision="fp16")
     assert fp16.landmark_path.name == "pose_landmark_full.onnx"
