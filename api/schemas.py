@@ -133,8 +133,9 @@ class ModelStatus(BaseModel):
     loaded: bool
     inference_ms: float | None
     error: str | None = None
-    #: Extension: the onnxruntime execution provider really in use.
-    provider: str | None = None
+    #: Extension: the onnxruntime execution provider each model session really runs on
+    #: (``"detector: CPUExecutionProvider"``); onnxruntime falls back to the CPU silently.
+    providers: list[str] = Field(default_factory=list)
     #: Extension: milliseconds per stage of the probe inference (decode, detector, landmarks).
     stages_ms: dict[str, float] = Field(default_factory=dict)
 

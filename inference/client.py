@@ -36,8 +36,10 @@ class ModelInfo:
     loaded: bool
     inference_ms: float | None
     error: str | None = None
-    #: The onnxruntime execution provider really in use (it falls back to CPU silently).
-    provider: str | None = None
+    #: onnxruntime execution providers the model sessions really run on, per model
+    #: ("detector: CUDAExecutionProvider"); onnxruntime falls back to the CPU silently,
+    #: so this is read back from the sessions, not from the configuration.
+    providers: tuple[str, ...] = ()
     #: Milliseconds per stage of the probe inference: decode, detector, landmarks.
     stages_ms: dict[str, float] = field(default_factory=dict)
 

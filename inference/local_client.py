@@ -145,27 +145,19 @@ def engine_batcher(
 
 
 def describe_engine(engine: PoseEngine) -> ModelInfo:
-    """A real inference on the probe image, timed per stage, with the provider really used."""
+    """A real inference on the probe image, timed per stage, with the providers really in use."""
     cfg = engine.config
-    provider = engine.landmarker.providers[0] if engine.landmarker.providers else None
+    providers = tuple(f"{model}: {names[0]}" for model, names in engine.providers.items())
     try:
         t0 = time.perf_counter()
         result = probe_engine(engine)
         ms = (time.perf_counter() - t0) * 1000.0
     except Exception as exc:
-        return ModelInfo(
-            engine.name, cfg.variant, cfg.device, False, None, str(exc), provider=provider
-        )
+        return ModelInfo(engine.name, cfg.variant, cfg.device, False, None, str(exc), providers)
     stages = {
         name: round(result.timings_ms.get(f"{name}_ms", 0.0), 2)
         for name in ("decode", "detector", "landmarks")
     }
     return ModelInfo(
-        engine.name,
-        cfg.variant,
-        cfg.device,
-        True,
-        round(ms, 2),
-        provider=provider,
-        stages_ms=stages,
+        engine.name, cfg.variant, cfg.device, True, round(ms, 2), None, providers, stages
     )

@@ -187,6 +187,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True, help="folder with npm/package/")
     parser.add_argument("--out", type=Path, required=True, help="ml_models/ to write")
     parser.add_argument("--with-heavy", action="store_true", help="also build the heavy variant")
+    parser.add_argument("--readme-only", action="store_true", help="only write README.md")
     args = parser.parse_args()
 
     mp_modules = Path(mediapipe.__file__).parent / "modules"
@@ -199,6 +200,9 @@ def main() -> None:
     if args.with_heavy:
         sources["heavy"] = npm / "pose_landmark_heavy.tflite"
     variants = [v for v in ("lite", "full", "heavy") if v in sources]
+    if args.readme_only:
+        write_readme(args.out, sources, variants)
+        return
     args.out.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -228,7 +232,10 @@ def main() -> None:
 
 def write_readme(out: Path, sources: dict[str, Path], variants: Sequence[str]) -> None:
     """ml_models/README.md: provenance, licence and sha256 of every file."""
-    files = sorted(p for p in out.iterdir() if p.suffix in (".onnx", ".task"))
+    # The int8 files are built here but not committed (see the int8 paragraph).
+    files = sorted(
+        p for p in out.iterdir() if p.suffix in (".onnx", ".task") and "_int8" not in p.name
+    )
     rows = "\n".join(
         f"| `{p.name}` | {p.stat().st_size / 1e6:.2f} MB | `{sha256(p)}` |" for p in files
     )
@@ -274,6 +281,16 @@ The BlazePose models are Google's, published in MediaPipe under the **Apache Lic
   only it needs were removed (unused; ~35 % of the CPU time). Reshape targets with a literal
   batch 1 were patched to copy the batch dimension.
   Each was checked against TFLite at batch 1 and 3 (max relative difference < 1e-3).
+- `pose_landmark_<variant>_int8.onnx` (built, **not committed**, `.gitignore`d): static
+  int8 quantization of the landmark models by `scripts/quantize_models.py` with this
+  build's onnxruntime, calibrated on frames of the shared clips (recipe in that script's
+  docstring; no frame is stored). Selected by `precision: int8`. Left out of the
+  repository because it misses the parity bound (median distance to MediaPipe 0.013 > 0.01)
+  and runs slower than fp32 on the 2-core AVX2 box (bench/README.md, int8). The detector
+  is never quantized (inference/pose/config.py, detector_file).
+- GPU sessions load no extra file: `inference/pose/gpu_models.py` derives a uint8-input
+  model (normalisation on the device) and, for `precision: fp16`, its fp16 conversion from
+  these fp32 files at start-up, kept in the engine's `cache_dir`.
 - `pose_landmarker_<variant>.task`: MediaPipe Tasks `PoseLandmarker` bundles
   (`pose_detector.tflite` with mean/std 127.5, `pose_landmarks_detector.tflite` with mean
   0 / std 255 as TFLite metadata), used by the reference engine

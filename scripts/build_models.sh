@@ -4,9 +4,14 @@
 # Makes a throwaway venv OUTSIDE the repo (TensorFlow, tf2onnx and mediapipe 0.10.21 need
 # numpy<2 and would clash with the project venv), then runs scripts/build_models.py.
 #
+# Then quantizes the detector and the landmark models to int8 (scripts/quantize_models.py,
+# calibrated on frames of the shared clips; see its docstring for the data recipe) and
+# writes ml_models/README.md (provenance and sha256 of every file).
+#
 # Usage: scripts/build_models.sh [--with-heavy]
 #   MODELBUILD_VENV  venv location (default /tmp/modelbuild-venv)
 #   MODELBUILD_WORK  download/scratch folder (default /tmp/modelbuild-work)
+#   CLIPS_MANIFEST   calibration clips (default ../shared/data/videos/manifest.json)
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -35,3 +40,17 @@ if [[ ! -f "$work/npm/package/pose_landmark_lite.tflite" ]]; then
 fi
 
 "$venv/bin/python" "$here/build_models.py" --work "$work" --out "$repo/ml_models" "$@"
+
+manifest="${CLIPS_MANIFEST:-$repo/../shared/data/videos/manifest.json}"
+if [[ -f "$manifest" ]]; then
+    variants=lite,full
+    [[ " $* " == *" --with-heavy "* ]] && variants=lite,full,heavy
+    # The repository on PYTHONPATH: calibration crops come from the engine's own code.
+    PYTHONPATH="$repo" "$venv/bin/python" "$here/quantize_models.py" \
+        --models "$repo/ml_models" --manifest "$manifest" --work "$work/int8" \
+        --variants "$variants"
+else
+    echo "build_models: $manifest not found; int8 models left as they are" >&2
+fi
+"$venv/bin/python" "$here/build_models.py" --work "$work" --out "$repo/ml_models" \
+    --readme-only "$@"

@@ -27,7 +27,7 @@ async def test_models(request: Request) -> JSONResponse:
                 loaded=info.loaded,
                 inference_ms=info.inference_ms,
                 error=info.error,
-                provider=info.provider,
+                providers=list(info.providers),
                 stages_ms=info.stages_ms,
             )
             for info in infos

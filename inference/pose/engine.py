@@ -23,6 +23,12 @@ def _check_image(image: np.ndarray) -> None:
         raise ValueError(f"expected an RGB uint8 (H, W, 3) image, got {image.dtype} {image.shape}")
 
 
+def _outputs_by_shape(model: OnnxModel, shapes: Sequence[tuple[int, ...]]) -> list[str]:
+    """Output names of ``model`` whose per-item shapes are ``shapes``, in that order."""
+    have = [tuple(s[1:]) for s in model.output_shapes]
+    return [model.output_names[have.index(shape)] for shape in shapes]
+
+
 class PoseEngine:
     """BlazePose on onnxruntime. Holds the models only: no per-stream state.
 
@@ -36,25 +42,35 @@ class PoseEngine:
     def __init__(self, config: PoseEngineConfig | None = None) -> None:
         self.config = config or PoseEngineConfig()
         cfg = self.config
-        self.detector = OnnxModel(cfg.detector_path, cfg.device, cfg.threads)
-        self.landmarker = OnnxModel(cfg.landmark_path, cfg.device, cfg.threads)
+        # Input normalisation: detector [-1, 1] (mean 127.5, std 127.5), landmarks [0, 1].
+        self.detector = OnnxModel(cfg.detector_path, cfg, size=_DET, scale=1.0 / 127.5, offset=-1.0)
+        self.landmarker = OnnxModel(cfg.landmark_path, cfg, size=_LM, scale=1.0 / 255.0, offset=0.0)
         self.anchors = generate_anchors()
-        names = self.landmarker.output_names
-        shapes = [tuple(s[1:]) for s in self.landmarker.output_shapes]
-        # Pick outputs by shape, not position: converters do not promise an order.
-        self._out_landmarks = shapes.index((landmarks.NUM_MODEL_LANDMARKS * 5,))
-        self._out_flag = shapes.index((1,))
-        self._out_heatmap = shapes.index((64, 64, landmarks.NUM_MODEL_LANDMARKS))
-        self._out_world = shapes.index((landmarks.NUM_MODEL_LANDMARKS * 3,))
-        self.landmark_output_names = names
-        det_shapes = [tuple(s[1:]) for s in self.detector.output_shapes]
-        self._out_boxes = det_shapes.index((len(self.anchors), 12))
-        self._out_scores = det_shapes.index((len(self.anchors), 1))
+        # Pick outputs by shape, not position: converters do not promise an order. Only
+        # these are fetched (and on a GPU only these cross the bus), in this order.
+        self.landmark_outputs = _outputs_by_shape(
+            self.landmarker,
+            [
+                (landmarks.NUM_MODEL_LANDMARKS * 5,),
+                (1,),
+                (64, 64, landmarks.NUM_MODEL_LANDMARKS),
+                (landmarks.NUM_MODEL_LANDMARKS * 3,),
+            ],
+        )
+        self.detector_outputs = _outputs_by_shape(
+            self.detector, [(len(self.anchors), 12), (len(self.anchors), 1)]
+        )
 
     @property
     def name(self) -> str:
         """Short engine name for logs and /test-models."""
-        return f"blazepose-{self.config.variant}-onnx-{self.config.device}"
+        cfg = self.config
+        return f"blazepose-{cfg.variant}-{cfg.precision}-onnx-{cfg.device}"
+
+    @property
+    def providers(self) -> dict[str, list[str]]:
+        """Execution providers each model's session really runs on (priority order)."""
+        return {"detector": self.detector.providers, "landmarks": self.landmarker.providers}
 
     def estimate(self, requests: Sequence[PoseRequest]) -> list[FrameResult]:
         """Pose for every request, in order. Splits into chunks of ``config.max_batch``."""
@@ -68,18 +84,14 @@ class PoseEngine:
         """Detector stage alone: the landmark ROI for the best person per image, or None."""
         if not images:
             return []
-        batch = np.empty((len(images), _DET, _DET, 3), np.float32)
+        batch = np.empty((len(images), _DET, _DET, 3), np.uint8)
         pads = []
         for i, image in enumerate(images):
             h, w = image.shape[:2]
             box, pad = roi.letterbox_roi(w, h)
             pads.append(pad)
-            patch = roi.crop(image, box, _DET, _DET, cv2.BORDER_CONSTANT)
-            # [-1, 1] as the detector expects (mean 127.5, std 127.5).
-            np.multiply(patch, 1.0 / 127.5, out=batch[i], dtype=np.float32)
-        batch -= 1.0
-        outputs = self.detector.run(batch)
-        boxes, scores = outputs[self._out_boxes], outputs[self._out_scores]
+            batch[i] = roi.crop(image, box, _DET, _DET, cv2.BORDER_CONSTANT)
+        boxes, scores = self.detector.run(batch, self.detector_outputs)
         rois: list[Roi | None] = []
         for i, image in enumerate(images):
             h, w = image.shape[:2]
@@ -106,13 +118,11 @@ class PoseEngine:
         todo = [i for i, r in enumerate(rois) if r is not None]
         poses: dict[int, tuple[Pose, Roi]] = {}
         if todo:
-            batch = np.empty((len(todo), _LM, _LM, 3), np.float32)
+            batch = np.empty((len(todo), _LM, _LM, 3), np.uint8)
             crop_rois = [r for r in rois if r is not None]
             for j, (i, crop_roi) in enumerate(zip(todo, crop_rois, strict=True)):
-                patch = roi.crop(requests[i].image, crop_roi, _LM, _LM, cv2.BORDER_REPLICATE)
-                # [0, 1] as the landmark model expects (mean 0, std 255).
-                np.multiply(patch, 1.0 / 255.0, out=batch[j], dtype=np.float32)
-            outputs = self.landmarker.run(batch)
+                batch[j] = roi.crop(requests[i].image, crop_roi, _LM, _LM, cv2.BORDER_REPLICATE)
+            outputs = self.landmarker.run(batch, self.landmark_outputs)
             for j, (i, crop_roi) in enumerate(zip(todo, crop_rois, strict=True)):
                 decoded = self._decode_one(outputs, j, crop_roi, requests[i].image)
                 if decoded is not None:
@@ -133,14 +143,15 @@ class PoseEngine:
     def _decode_one(
         self, outputs: list[np.ndarray], j: int, crop_roi: Roi, image: np.ndarray
     ) -> tuple[Pose, Roi] | None:
-        presence = float(outputs[self._out_flag][j].reshape(-1)[0])
+        raw, flag, heatmap, world_raw = outputs
+        presence = float(flag[j].reshape(-1)[0])
         if presence < self.config.min_presence:
             return None
         h, w = image.shape[:2]
-        lm = landmarks.decode_landmarks(outputs[self._out_landmarks][j : j + 1])
-        lm = landmarks.refine_with_heatmap(lm, outputs[self._out_heatmap][j : j + 1])[0]
+        lm = landmarks.decode_landmarks(raw[j : j + 1])
+        lm = landmarks.refine_with_heatmap(lm, heatmap[j : j + 1])[0]
         projected = roi.project_landmarks(lm[:, :3], crop_roi)
-        world = outputs[self._out_world][j].reshape(landmarks.NUM_MODEL_LANDMARKS, 3)
+        world = world_raw[j].reshape(landmarks.NUM_MODEL_LANDMARKS, 3)
         world = roi.rotate_world(world[:NUM_LANDMARKS].astype(np.float32), crop_roi.rotation)
         body = np.empty((NUM_LANDMARKS, 4), np.float32)
         body[:, :3] = projected[:NUM_LANDMARKS]

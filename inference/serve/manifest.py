@@ -68,7 +68,15 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "env": {"WS_BACKEND_FRAMES_IN_FLIGHT": "20"},
     },
     "gpu": {
-        "pose": {"device": "cuda", "max_batch_size": 64, "batch_wait_timeout_s": 0.002},
+        # CUDA EP by default: the TensorRT EP also needs TensorRT's libraries in the image.
+        "pose": {
+            "device": "cuda",
+            "precision": "fp16",
+            "gpu_provider": "cuda",
+            "cache_dir": "/home/ray/.cache/posecoach",
+            "max_batch_size": 64,
+            "batch_wait_timeout_s": 0.002,
+        },
         "deployment": {
             "max_ongoing_requests": 256,
             "autoscaling_config": {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ray import serve
@@ -40,14 +41,24 @@ class PoseModel:
         self,
         variant: str = "full",
         device: str = "cpu",
+        precision: str = "fp32",
+        gpu_provider: str = "cuda",
+        cache_dir: str | None = None,
         threads: int = 1,
         max_batch_size: int = 16,
         batch_wait_timeout_s: float = 0.0,
         observe: Callable[[int, float], None] | None = None,
     ) -> None:
-        self.engine = PoseEngine(
-            PoseEngineConfig(variant=variant, device=device, threads=threads)  # type: ignore[arg-type]
+        config = PoseEngineConfig(
+            variant=variant,  # type: ignore[arg-type]
+            device=device,  # type: ignore[arg-type]
+            precision=precision,  # type: ignore[arg-type]
+            gpu_provider=gpu_provider,  # type: ignore[arg-type]
+            cache_dir=Path(cache_dir) if cache_dir else None,
+            threads=threads,
+            max_batch=max(64, max_batch_size),
         )
+        self.engine = PoseEngine(config)
         #: The wait for company belongs to ``@serve.batch``, which gathers arrivals before
         #: they reach the batcher; the batcher adds no second wait of its own.
         self.batch_wait_timeout_s = batch_wait_timeout_s

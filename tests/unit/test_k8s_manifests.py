@@ -17,6 +17,7 @@ import pytest
 import yaml
 from ray.serve.schema import ServeDeploySchema
 
+from inference.pose.config import PoseEngineConfig
 from inference.serve import manifest
 from inference.serve.runner import DEFAULT_CONFIG, config_data
 from tests.conftest import REPO_ROOT
@@ -144,11 +145,24 @@ def test_serve_config_is_ray_config_with_the_cluster_differences(variant: str) -
         assert scaling["max_replicas"] > scaling["min_replicas"] >= 1
 
 
+@pytest.mark.parametrize("variant", ["cpu", "gpu"])
+def test_pose_options_are_a_valid_engine_configuration(variant: str) -> None:
+    options = dict(serve_config_of(variant)["applications"][0]["args"]["pose"])
+    for batcher_option in ("max_batch_size", "batch_wait_timeout_s"):
+        options.pop(batcher_option, None)
+    if options.get("cache_dir"):
+        options["cache_dir"] = Path(options["cache_dir"])
+    config = PoseEngineConfig(**options)  # raises on a device/precision mismatch
+    assert config.device == ("cuda" if variant == "gpu" else "cpu")
+
+
 def test_gpu_variant_puts_each_pose_replica_on_a_gpu_with_big_batches() -> None:
     cluster = serve_config_of("gpu")
     app = cluster["applications"][0]
     pose = deployment(cluster, "PoseDeployment")
     assert app["args"]["pose"]["device"] == "cuda"
+    # fp16: parity with fp32 held (bench/README.md, GPU); engines and prepared models kept.
+    assert app["args"]["pose"]["precision"] == "fp16" and app["args"]["pose"]["cache_dir"]
     assert pose["ray_actor_options"]["num_gpus"] == 1
     assert app["args"]["pose"]["max_batch_size"] <= pose["max_ongoing_requests"]
     assert "num_gpus" not in deployment(cluster, "Ingress")["ray_actor_options"]

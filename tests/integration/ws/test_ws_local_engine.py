@@ -45,7 +45,10 @@ def test_test_models_runs_a_real_inference(local_client: TestClient) -> None:
     stages = model["stages_ms"]
     assert stages["detector"] > 0 and stages["landmarks"] > 0
     assert model["inference_ms"] >= stages["detector"] + stages["landmarks"]
-    assert model["provider"] == "CPUExecutionProvider"
+    assert model["providers"] == [
+        "detector: CPUExecutionProvider",
+        "landmarks: CPUExecutionProvider",
+    ]
 
 
 def test_a_model_that_finds_nobody_fails_the_probe() -> None:
