@@ -9,7 +9,8 @@ held seconds against ``hold_seconds``. Clips with ``reps: null`` and no hold lab
 run for robustness only (must not crash) and are not judged. Clip paths are relative
 to the manifest's folder. ``--landmarks-cache DIR`` replays landmarks saved as
 ``DIR/<file with / -> __, no extension>.npz`` (arrays landmarks, world, ok, t, width,
-height) instead of running the project's pose engine.
+height) instead of running the project's pose engine; a clip missing there is tracked
+once (same StreamTracker path as ``posecoach analyze``) and saved.
 """
 
 from __future__ import annotations
@@ -37,11 +38,46 @@ def cached_poses(npz: Path) -> Iterator[tuple[float, Pose | None]]:
         yield float(t), (Pose(lm, world, 1.0, w, h) if ok else None)
 
 
+def save_poses(video: Path, npz: Path) -> None:
+    """Track a clip as ``posecoach analyze`` does and save its poses as a cache file."""
+    import cv2
+
+    from inference.pose import PoseEngine
+    from inference.tracking import StreamTracker
+
+    engine, tracker = PoseEngine(), StreamTracker()
+    cap = cv2.VideoCapture(str(video))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    rows: list[tuple[float, Pose | None]] = []
+    size = (0, 0)
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        t = len(rows) / fps
+        size = (frame.shape[1], frame.shape[0])
+        rows.append((t, tracker.track(engine, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), t).pose))
+    cap.release()
+    empty_lm, empty_world = np.zeros((33, 4), np.float32), np.zeros((33, 3), np.float32)
+    npz.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        npz,
+        landmarks=np.stack([p.landmarks if p else empty_lm for _, p in rows]),
+        world=np.stack([p.world if p else empty_world for _, p in rows]),
+        ok=np.array([p is not None for _, p in rows]),
+        t=np.array([t for t, _ in rows]),
+        width=size[0],
+        height=size[1],
+    )
+
+
 def run_clip(video: Path, exercise: str, cache: Path | None, name: str) -> SessionSummary:
-    """Analyze one clip from the cache or with the project's engine."""
+    """Analyze one clip from the cache (tracked and saved on a miss) or with the engine."""
     if cache is not None:
         analyzer = create_analyzer(exercise)
         npz = cache / (name.replace("/", "__").rsplit(".", 1)[0] + ".npz")
+        if not npz.exists():
+            save_poses(video, npz)
         for t, pose in cached_poses(npz):
             analyzer.update(pose, t)
         return analyzer.summary()

@@ -1,7 +1,7 @@
 """Benchmark the own BlazePose pipeline against MediaPipe Tasks (VIDEO mode).
 
 Same decoded frames for every contender, in the same process:
-  own (batch 1): PoseTracker, tracking + smoothing on, as a live stream runs;
+  own (batch 1): StreamTracker, tracking + smoothing on, as a live stream runs;
   own (batched): landmark model on batches of B tracked crops (what a pose replica does
                  with frames from many streams);
   mediapipe:     MediaPipe Tasks PoseLandmarker in VIDEO mode (its own tracking).
@@ -26,7 +26,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from inference.pose import PoseEngine, PoseEngineConfig, PoseTracker  # noqa: E402
+from inference.pose import PoseEngine, PoseEngineConfig  # noqa: E402
+from inference.tracking import StreamTracker  # noqa: E402
 from inference.types import PoseRequest, Roi  # noqa: E402
 
 DEFAULT_VIDEO = ROOT.parent / "shared" / "data" / "videos" / "squat_side_livingroom_3reps.mp4"
@@ -49,12 +50,12 @@ def load_frames(path: Path, count: int) -> tuple[list[np.ndarray], float]:
 
 def run_own(engine: PoseEngine, frames: list[np.ndarray], fps: float) -> tuple[float, list]:
     """Seconds for the tracked batch-1 pass, and the crop ROI used per frame."""
-    tracker = PoseTracker(engine)
+    tracker = StreamTracker()
     rois: list[Roi | None] = []
     start = time.perf_counter()
     for i, frame in enumerate(frames):
-        rois.append(tracker.roi)
-        tracker.track(frame, i / fps)
+        rois.append(tracker.crop_roi)
+        tracker.track(engine, frame, i / fps)
     return time.perf_counter() - start, rois
 
 

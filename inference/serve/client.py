@@ -9,7 +9,7 @@ from ray.serve.handle import DeploymentHandle
 
 from inference.client import ModelInfo, PoseBackendError, PoseStream
 from inference.local_client import FrameError, unwrap
-from inference.stream import TrackedStream
+from inference.tracking import StreamTracker
 from inference.types import FrameResult, Roi
 
 logger = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ class ServePoseClient:
 
     def open_stream(self) -> PoseStream:
         """A new tracked stream (ROI + smoother in this ingress replica)."""
-        return TrackedStream(self.estimate)
+        return StreamTracker(self.estimate)
 
     async def estimate(self, jpeg: bytes, roi: Roi | None) -> FrameResult:
         """One frame through the batched deployment."""
