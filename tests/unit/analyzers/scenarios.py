@@ -102,3 +102,29 @@ def frames_for(
 ) -> list[tuple[float, Pose | None]]:
     rng = np.random.default_rng(seed)
     return [(t, make_pose(sc.body(d, yaw), noise=noise, rng=rng)) for t, d in profile]
+
+
+def ramp_profile(
+    reps: int,
+    to_work: float,
+    at_work: float,
+    to_rest: float | Sequence[float],
+    at_rest: float,
+    fps: float = 30.0,
+    lead: float = 1.0,
+    depth: float | Sequence[float] = 1.0,
+) -> list[tuple[float, float]]:
+    """(t, depth) for reps of steady movements: out to the work position in ``to_work`` s,
+    a pause of ``at_work``, back in ``to_rest`` (one per rep, or the same for all), a
+    pause of ``at_rest``; ``lead`` s at rest before and after."""
+    backs = [to_rest] * reps if isinstance(to_rest, int | float) else list(to_rest)
+    depths = [depth] * reps if isinstance(depth, int | float) else list(depth)
+    knots = [(0.0, 0.0), (lead, 0.0)]
+    for back, d in zip(backs, depths, strict=True):
+        t = knots[-1][0]
+        knots += [(t + to_work, d), (t + to_work + at_work, d), (t + to_work + at_work + back, 0.0)]
+        knots.append((knots[-1][0] + at_rest, 0.0))
+    knots.append((knots[-1][0] + lead, 0.0))
+    ts = np.arange(0.0, knots[-1][0], 1.0 / fps)
+    ds = np.interp(ts, [k[0] for k in knots], [k[1] for k in knots])
+    return [(float(t), float(d)) for t, d in zip(ts, ds, strict=True)]

@@ -132,9 +132,10 @@ class SlowBackend:
         n = len(self.rois)
         self.rois.append(roi)
         await asyncio.sleep(self.delays[n])
-        if self.results[n].pose is not None and self.results[n].pose.world[0, 0] < 0:
+        result = self.results[n]
+        if result.pose is not None and result.pose.world[0, 0] < 0:
             raise PoseBackendError("replica died")
-        return self.results[n]
+        return result
 
 
 def test_live_frames_in_flight_are_applied_in_call_order() -> None:
