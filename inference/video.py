@@ -174,15 +174,36 @@ def run_analyze(
         progress=sys.stderr,
         set_gap_s=args.set_gap,
     )
-    if args.json:
-        print(json.dumps(summary.to_dict()))
-    else:
-        print(
-            f"{summary.exercise}: {summary.reps} reps, {summary.good_reps} good, "
-            f"form {summary.form_accuracy:.0f}%, {summary.duration_s:.1f} s, "
-            f"{summary.calories:.1f} kcal"
-        )
-        for r in summary.rep_details:
-            faults = ", ".join(r.faults) or "good"
-            print(f"  rep {r.index}: {r.start_s:.1f}-{r.end_s:.1f}s  {faults}")
+    print(json.dumps(summary.to_dict()) if args.json else "\n".join(report_lines(summary)))
     return 0
+
+
+def report_lines(summary: SessionSummary) -> list[str]:
+    """The summary as text: totals, then each set and each rep with its tempo and range."""
+    sides = ""
+    if summary.reps_left is not None:
+        sides = f" (left {summary.reps_left}, right {summary.reps_right})"
+    lines = [
+        f"{summary.exercise}: {summary.reps} reps{sides}, {summary.good_reps} good, "
+        f"form {summary.form_accuracy:.0f}%, {summary.duration_s:.1f} s, "
+        f"{summary.calories:.1f} kcal"
+    ]
+    for st in summary.sets:
+        rest = "" if st.rest_after_s is None else f", then {st.rest_after_s:.0f} s rest"
+        tired = f"; {st.cue}" if st.cue else ""
+        lines.append(
+            f"  set {st.index}: {st.reps} reps, {st.time_under_tension_s:.1f} s under tension"
+            f"{rest}{tired}"
+        )
+    for r in summary.rep_details:
+        tempo = " / ".join(
+            "-" if v is None else f"{v:.1f}"
+            for v in (r.eccentric_s, r.bottom_pause_s, r.concentric_s, r.top_pause_s)
+        )
+        side = f" {r.side}" if r.side else ""
+        lines.append(
+            f"  rep {r.index}{side}: {r.start_s:.1f}-{r.end_s:.1f} s, tempo {tempo} s "
+            f"(down / bottom / up / top), range {r.range_deg:.0f} deg "
+            f"({100 * r.range_share:.0f} %), {', '.join(r.faults) or 'good'}"
+        )
+    return lines
