@@ -91,3 +91,39 @@ def with_range_shares(reps: Sequence[RepDetail]) -> list[RepDetail]:
         else r
         for r in reps
     ]
+
+
+class SetWatch:
+    """Says once per set when it has closed and when it first reads as fatigued."""
+
+    def __init__(self, gap_s: float, sided: bool) -> None:
+        """``gap_s``: the rest that closes a set."""
+        self.gap_s = gap_s
+        self.sided = sided
+        self._closed: set[int] = set()
+        self._tired: set[int] = set()
+
+    def tired(self, settled: Sequence[RepDetail]) -> SetSummary | None:
+        """The last rep's set, the first time it is flagged as fatigued (else None)."""
+        index = settled[-1].set_index
+        if index in self._tired:
+            return None
+        summary = summarize_set(index, _in_set(settled, index), None, self.sided)
+        if not summary.fatigue:
+            return None
+        self._tired.add(index)
+        return summary
+
+    def closed(self, settled: Sequence[RepDetail], t: float) -> SetSummary | None:
+        """The last set, the first time ``t`` lies a set gap past its last rep (else None)."""
+        if not settled:
+            return None
+        last = settled[-1]
+        if last.set_index in self._closed or t - last.end_s < self.gap_s:
+            return None
+        self._closed.add(last.set_index)
+        return summarize_set(last.set_index, _in_set(settled, last.set_index), None, self.sided)
+
+
+def _in_set(reps: Sequence[RepDetail], index: int) -> list[RepDetail]:
+    return [r for r in reps if r.set_index == index]

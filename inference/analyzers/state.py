@@ -103,6 +103,11 @@ class RepStateMachine:
         self._work_end: float | None = None  # last crossing of ``enter`` on the way back
         self._joined = False
 
+    @property
+    def work_since(self) -> float | None:
+        """When the rep in progress passed ``enter`` (None: no rep in progress)."""
+        return self._work_t if self.phase is Phase.WORK else None
+
     def disarm(self) -> None:
         """Forget any rep in progress; the rest position must be seen again."""
         self.phase = Phase.UNARMED

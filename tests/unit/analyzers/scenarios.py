@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -114,17 +115,20 @@ def ramp_profile(
     lead: float = 1.0,
     depth: float | Sequence[float] = 1.0,
 ) -> list[tuple[float, float]]:
-    """(t, depth) for reps of steady movements: out to the work position in ``to_work`` s,
-    a pause of ``at_work``, back in ``to_rest`` (one per rep, or the same for all), a
-    pause of ``at_rest``; ``lead`` s at rest before and after."""
+    """(t, depth) for reps of smooth (cosine) movements with pauses: out to the work
+    position in ``to_work`` s, a pause of ``at_work``, back in ``to_rest`` (one per rep,
+    or the same for all), a pause of ``at_rest``; ``lead`` s at rest before and after."""
     backs = [to_rest] * reps if isinstance(to_rest, int | float) else list(to_rest)
     depths = [depth] * reps if isinstance(depth, int | float) else list(depth)
-    knots = [(0.0, 0.0), (lead, 0.0)]
+    segments: list[tuple[float, float, float]] = [(lead, 0.0, 0.0)]  # (duration, from, to)
     for back, d in zip(backs, depths, strict=True):
-        t = knots[-1][0]
-        knots += [(t + to_work, d), (t + to_work + at_work, d), (t + to_work + at_work + back, 0.0)]
-        knots.append((knots[-1][0] + at_rest, 0.0))
-    knots.append((knots[-1][0] + lead, 0.0))
-    ts = np.arange(0.0, knots[-1][0], 1.0 / fps)
-    ds = np.interp(ts, [k[0] for k in knots], [k[1] for k in knots])
-    return [(float(t), float(d)) for t, d in zip(ts, ds, strict=True)]
+        segments += [(to_work, 0.0, d), (at_work, d, d), (back, d, 0.0), (at_rest, 0.0, 0.0)]
+    segments.append((lead, 0.0, 0.0))
+    ends = np.cumsum([seg[0] for seg in segments])
+    out: list[tuple[float, float]] = []
+    for t in np.arange(0.0, float(ends[-1]), 1.0 / fps):
+        k = int(np.searchsorted(ends, t, side="right"))
+        duration, a, b = segments[min(k, len(segments) - 1)]
+        u = 1.0 - (float(ends[min(k, len(segments) - 1)]) - t) / duration if duration else 1.0
+        out.append((float(t), a + (b - a) * (1.0 - math.cos(math.pi * u)) / 2.0))
+    return out
