@@ -42,6 +42,11 @@ FEEDBACK_HOLD_S = 2.5
 #: (see :func:`~inference.analyzers.geometry.body_scale`);
 #: faster means a cut, a cross-fade or the tracker jumping to someone else.
 MAX_CORE_SPEED = 6.0
+#: That speed is measured over at least this long (a frame at 30 fps).
+MIN_SPEED_DT_S = 1.0 / 30.0
+
+#: The core points (left/right shoulder, left/right hip) with their sides swapped.
+_SWAP = [1, 0, 3, 2]
 
 STEP_BACK = "Step back so your whole body is visible"
 TURN_SIDEWAYS = "Turn sideways to the camera so your form can be checked"
@@ -171,15 +176,23 @@ class RepAnalyzer(ExerciseAnalyzer):
 
     # --- reporting ------------------------------------------------------------------
     def _jumped(self, pose: Pose, t: float) -> bool:
-        """True when the core moved faster than a body can (cut / tracker switch)."""
+        """True when the core moved faster than a body can (cut / tracker switch).
+
+        The model swapping its left and right labels (it does, facing the camera) moves
+        no body: the core is also compared with its sides swapped, and the nearer wins.
+        """
         xy = image_xy(pose)
         core = xy[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP]]
         prev, self._prev_core = self._prev_core, (t, core)
         scale = body_scale(pose)
         if prev is None or scale < 1e-3 or t <= prev[0]:
             return False
-        speed = float(np.median(np.linalg.norm(core - prev[1], axis=1))) / scale / (t - prev[0])
-        return speed > MAX_CORE_SPEED and t - prev[0] < 0.5
+        moved = min(
+            float(np.median(np.linalg.norm(c - prev[1], axis=1))) for c in (core, core[_SWAP])
+        )
+        dt = t - prev[0]
+        # Over a shorter time than a 30 fps frame, landmark jitter alone reads as speed.
+        return moved / scale > MAX_CORE_SPEED * max(dt, MIN_SPEED_DT_S) and dt < 0.5
 
     def _side_count(self, side: str) -> int | None:
         return self._reps.side_count(side) if self.sided else None
