@@ -13,6 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.context import AppContext
 from api.errors import EXCEPTION_HANDLERS
@@ -20,13 +21,18 @@ from api.metrics import AppMetrics, HttpMetricsMiddleware, MetricsBackend, metri
 from api.middleware import AllowedHostsMiddleware, RequestIdMiddleware
 from api.openapi import build_openapi
 from api.routes import auth, exercises, health, models, uploads
+from api.saving import SessionSaver
 from api.settings import Settings
-from api.ws.endpoint import exercise_socket
+from api.ws.endpoint import UserSockets, exercise_socket
 from api.ws.registry import SessionRegistry
 from api.ws.scheduler import BackendCredits
 from db.engine import make_engine
 from db.migrate import ensure_at_head
+from db.outbox import Outbox
 from inference.client import PoseClient
+
+#: The outbox file in DATA_DIR (db/outbox.py).
+OUTBOX_FILE = "outbox.sqlite3"
 
 
 def http_routes() -> list[BaseRoute]:
@@ -73,19 +79,24 @@ def create_app(
     engine = engine or make_engine(settings.sqlalchemy_url())
     context = AppContext.from_settings(settings, engine, pose_client)
     metrics = AppMetrics(metrics_backend)
-    sessions = SessionRegistry(context)
+    saver = SessionSaver(context, Outbox(settings.data_dir / OUTBOX_FILE), metrics)
+    sessions = SessionRegistry(saver)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Refuse to serve on an old or empty schema rather than fail on the first query.
         await run_in_threadpool(ensure_at_head, engine)
-        try:
-            yield
-        finally:
-            # Server shutdown: sessions still open are saved (once) before the process goes.
-            await sessions.save_all()
+        async with saver.retrying():  # replays what a previous run left in the outbox
+            try:
+                yield
+            finally:
+                # Shutdown: sessions still open are saved (once) before the process goes.
+                await sessions.save_all()
 
     middleware = [
+        # First, so every later layer (throttling, logs, the WebSocket origin check) sees
+        # the client a trusted proxy reported; headers from anyone else are ignored.
+        Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips),
         Middleware(RequestIdMiddleware),
         Middleware(HttpMetricsMiddleware, metrics=metrics),
         Middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts),
@@ -110,6 +121,8 @@ def create_app(
     app.state.context = context
     app.state.metrics = metrics
     app.state.ws_sessions = sessions
+    app.state.saver = saver
+    app.state.user_sockets = UserSockets(settings.ws_max_sessions_per_user)
     app.state.backend_credits = BackendCredits(settings.ws_backend_frames_in_flight)
-    app.state.openapi = build_openapi()
+    app.state.openapi = build_openapi(app.routes)
     return app

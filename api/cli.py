@@ -41,7 +41,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     Ray is started by ``python -m inference.serve`` in this process's place (exec): the
     API package itself never imports Ray. ``--no-ray`` runs the API alone under uvicorn
-    (REST only: without a pose backend the WebSocket answers 1013).
+    (REST and /metrics only: without a pose backend the WebSocket answers 1013).
     """
     engine = make_engine(settings.sqlalchemy_url())
     try:
@@ -64,15 +64,17 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn  # imported here: the other commands do not need a server
 
     from api.app import create_app
+    from api.metrics import PrometheusBackend
 
-    app = create_app(settings, engine=engine)
+    app = create_app(settings, engine=engine, metrics_backend=PrometheusBackend())
     uvicorn.run(
         app,
         host=args.host,
         port=args.port,
         log_level=settings.log_level.lower(),
-        proxy_headers=args.proxy_headers,
-        forwarded_allow_ips="127.0.0.1" if args.proxy_headers else None,
+        # The app applies X-Forwarded-* itself, for FORWARDED_ALLOW_IPS only.
+        proxy_headers=False,
+        ws_per_message_deflate=False,
     )
     return 0
 
@@ -89,11 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         "[--json] [--annotate OUT.mp4] (see `posecoach analyze --help`)",
     )
     serve = sub.add_parser("serve", help="start the API server")
-    serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument(
-        "--proxy-headers", action="store_true", help="trust X-Forwarded-* from 127.0.0.1"
+        "--host",
+        default="127.0.0.1",
+        help="bind address of the public ports (default 127.0.0.1; Ray's own stay there)",
     )
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--no-ray", action="store_true", help="plain uvicorn, no pose backend")
     serve.add_argument("--config", default=None, help="Serve config (default ray_config.yaml)")
     return parser

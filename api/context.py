@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -14,10 +16,22 @@ from starlette.requests import HTTPConnection
 from api.auth.passwords import PasswordHasher
 from api.auth.throttle import SlidingWindowLimiter
 from api.auth.tokens import TokenService
+from api.errors import DatabaseUnavailableError
 from api.settings import Settings
 from inference.client import PoseClient
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+#: What SQLAlchemy raises when the database cannot be reached or the connection broke
+#: (OperationalError: refused, reset, server shutting down; InterfaceError: closed
+#: connection; TimeoutError: no pooled connection came in time).
+UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
 
 
 @dataclass
@@ -38,7 +52,7 @@ class AppContext:
         cls, settings: Settings, engine: Engine, pose_client: PoseClient | None = None
     ) -> AppContext:
         """Build the services the settings describe."""
-        window = settings.login_window_s
+        window, max_keys = settings.login_window_s, settings.throttle_max_keys
         return cls(
             settings=settings,
             engine=engine,
@@ -51,20 +65,37 @@ class AppContext:
                 access_ttl_s=settings.access_token_ttl_s,
                 refresh_ttl_s=settings.refresh_token_ttl_s,
             ),
-            login_by_account=SlidingWindowLimiter(settings.login_attempts_per_account, window),
-            login_by_ip=SlidingWindowLimiter(settings.login_attempts_per_ip, window),
-            register_by_ip=SlidingWindowLimiter(settings.login_attempts_per_ip, window),
+            login_by_account=SlidingWindowLimiter(
+                settings.login_attempts_per_account, window, max_keys=max_keys
+            ),
+            login_by_ip=SlidingWindowLimiter(
+                settings.login_attempts_per_ip, window, max_keys=max_keys
+            ),
+            register_by_ip=SlidingWindowLimiter(
+                settings.login_attempts_per_ip, window, max_keys=max_keys
+            ),
             pose_client=pose_client,
         )
 
     async def db(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
-        """Run ``fn(session, *args, **kwargs)`` on a worker thread with its own Session."""
+        """Run ``fn(session, *args, **kwargs)`` on a worker thread with its own Session.
+
+        A database that cannot be reached raises :class:`DatabaseUnavailableError` (503
+        with Retry-After), whatever the query: callers need not know SQLAlchemy's errors.
+        """
 
         def call() -> T:
             with Session(self.engine, expire_on_commit=False) as session:
                 return fn(session, *args, **kwargs)
 
-        return await run_in_threadpool(call)
+        try:
+            return await run_in_threadpool(call)
+        except UNREACHABLE_ERRORS as exc:
+            logger.warning("database unreachable: %s", type(exc).__name__)
+            raise DatabaseUnavailableError(
+                "the database is briefly unavailable; try again shortly",
+                retry_after=self.settings.db_retry_after_s,
+            ) from exc
 
 
 def get_context(connection: HTTPConnection) -> AppContext:
@@ -74,5 +105,9 @@ def get_context(connection: HTTPConnection) -> AppContext:
 
 
 def client_ip(connection: HTTPConnection) -> str:
-    """The peer address (uvicorn/Serve apply trusted proxy headers before this point)."""
+    """The client's address: the TCP peer, or what a trusted proxy said it was.
+
+    X-Forwarded-For is applied by ``ProxyHeadersMiddleware`` for peers listed in
+    FORWARDED_ALLOW_IPS only (api/app.py); the servers themselves ignore it.
+    """
     return connection.client.host if connection.client else "unknown"

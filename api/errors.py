@@ -98,10 +98,21 @@ class RateLimitedError(ApiError):
 
 
 class ServiceUnavailableError(ApiError):
-    """A dependency (database, pose backend) is not available."""
+    """A dependency (database, pose backend) is not available; retry after a while."""
 
     status_code = 503
     ws_close_code = 1013
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class DatabaseUnavailableError(ServiceUnavailableError):
+    """The database cannot be reached (down, restarting, network); nothing was changed."""
 
 
 def error_body(message: str, fields: dict[str, str] | None = None) -> dict[str, object]:

@@ -193,6 +193,14 @@ class AppMetrics:
             LATENCY_BUCKETS_S,
             ("route", "method", "status"),
         )
+        self.session_saves = b.counter(
+            "posecoach_session_saves",
+            "Finished sessions saved: stored in the database, pending in the outbox, refused",
+            ("result",),
+        )
+        self.outbox_pending = b.gauge(
+            "posecoach_outbox_pending", "Finished sessions in the local outbox, not yet stored"
+        )
         self._sessions = 0
 
     def session_opened(self) -> None:

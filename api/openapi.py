@@ -1,14 +1,19 @@
-"""The OpenAPI 3.1 document, generated from the route table and the pydantic schemas."""
+"""The OpenAPI 3.1 document, generated from the route table and the pydantic schemas.
+
+Each endpoint carries its :class:`Operation` (:func:`documented`); :func:`build_openapi`
+walks the routes, so there is no second table of paths to keep in step.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
+from starlette.routing import BaseRoute, Route
 
 from api import schemas
-from api.exercise_types import EXERCISE_TYPES
 
 _REF = "#/components/schemas/{model}"
 
@@ -22,8 +27,10 @@ class Operation:
     body: type[BaseModel] | None = None
     auth: bool = True
     list_response: bool = False
-    parameters: list[dict[str, Any]] = field(default_factory=list)
+    parameters: Sequence[dict[str, Any]] = ()
     multipart_video: bool = False
+    #: Needs the database: 503 (with Retry-After) while it is unreachable.
+    uses_db: bool = True
 
 
 _ERRORS = {
@@ -38,74 +45,49 @@ _ERRORS = {
     503: "unavailable",
 }
 
-_EXERCISE_PARAM = {
-    "name": "exercise_type",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "enum": list(EXERCISE_TYPES)},
-}
-_HISTORY_PARAMS = [
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
-    {
-        "name": "offset",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
-    },
-    {
-        "name": "exercise_type",
-        "in": "query",
-        "schema": {"type": "string", "pattern": "^[a-z_]{1,32}$"},
-    },
-]
 
-OPERATIONS: dict[tuple[str, str], Operation] = {
-    ("/api/auth/register/", "post"): Operation(
-        "Create an account",
-        {
-            201: schemas.RegisterOut,
-            400: None,
-            409: None,
-            413: None,
-            415: None,
-            422: None,
-            429: None,
-        },
-        body=schemas.RegisterIn,
-        auth=False,
-    ),
-    ("/api/auth/login/", "post"): Operation(
-        "Log in by e-mail",
-        {200: schemas.LoginOut, 400: None, 401: None, 413: None, 415: None, 422: None, 429: None},
-        body=schemas.LoginIn,
-        auth=False,
-    ),
-    ("/api/auth/token/refresh/", "post"): Operation(
-        "Rotate a refresh token",
-        {200: schemas.RefreshOut, 400: None, 401: None, 413: None, 415: None, 422: None},
-        body=schemas.RefreshIn,
-        auth=False,
-    ),
-    ("/api/auth/stats/", "get"): Operation(
-        "Totals and streaks", {200: schemas.StatsOut, 401: None}
-    ),
-    ("/api/exercises/history/", "get"): Operation(
-        "Sessions, newest first",
-        {200: schemas.HistoryItem, 401: None, 422: None},
-        list_response=True,
-        parameters=_HISTORY_PARAMS,
-    ),
-    ("/api/exercises/test-models/", "get"): Operation(
-        "Run each pose model once", {200: schemas.ModelsOut, 401: None}
-    ),
-    ("/api/exercises/{exercise_type}/upload/", "post"): Operation(
-        "Upload a workout video",
-        {201: schemas.UploadOut, 400: None, 401: None, 404: None, 413: None, 415: None},
-        parameters=[_EXERCISE_PARAM],
-        multipart_video=True,
-    ),
-    ("/healthz", "get"): Operation("Liveness", {200: schemas.HealthOut}, auth=False),
-    ("/readyz", "get"): Operation("Readiness", {200: schemas.HealthOut, 503: None}, auth=False),
-}
+def path_param(name: str, enum: Sequence[str]) -> dict[str, Any]:
+    """A required path parameter taking one of ``enum``."""
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "enum": list(enum)},
+    }
+
+
+def query_params(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """Optional query parameters from the pydantic model that parses them."""
+    params = []
+    for name, prop in model.model_json_schema()["properties"].items():
+        # `x: str | None = None` is "absent or a string" in a query string: drop the null.
+        variants = [v for v in prop.get("anyOf", [prop]) if v.get("type") != "null"]
+        merged = {**prop, **variants[0]}
+        schema = {k: v for k, v in merged.items() if k not in ("title", "anyOf") and v is not None}
+        params.append({"name": name, "in": "query", "schema": schema})
+    return params
+
+
+EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
+
+
+def documented(op: Operation) -> Callable[[EndpointT], EndpointT]:
+    """Attach ``op`` to an endpoint: the document is generated from the routing table, so a
+    route and its documentation cannot drift apart (an undocumented route fails the build)."""
+
+    def attach(endpoint: EndpointT) -> EndpointT:
+        endpoint.__openapi__ = op  # type: ignore[attr-defined]
+        return endpoint
+
+    return attach
+
+
+def operation_of(route: Route) -> Operation:
+    """The operation attached to ``route``'s endpoint by :func:`documented`."""
+    op = getattr(route.endpoint, "__openapi__", None)
+    if not isinstance(op, Operation):
+        raise LookupError(f"route {route.path} has no @documented operation")
+    return op
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -128,9 +110,10 @@ def _operation(op: Operation) -> dict[str, Any]:
         assert isinstance(model, type)
         schema = {"type": "array", "items": _ref(model)} if op.list_response else _ref(model)
         responses[str(status)] = {"description": "success", "content": _json(schema)}
-    if op.auth:
+    extra = ([401] if op.auth else []) + ([503] if op.uses_db else [])
+    for status in extra:
         responses.setdefault(
-            "401", {"description": _ERRORS[401], "content": _json(_ref(schemas.ErrorOut))}
+            str(status), {"description": _ERRORS[status], "content": _json(_ref(schemas.ErrorOut))}
         )
     spec: dict[str, Any] = {"summary": op.summary, "responses": responses}
     if op.parameters:
@@ -154,9 +137,9 @@ def _operation(op: Operation) -> dict[str, Any]:
     return spec
 
 
-def _components() -> dict[str, Any]:
+def _components(operations: list[Operation]) -> dict[str, Any]:
     models: set[type[BaseModel]] = {schemas.ErrorOut}
-    for op in OPERATIONS.values():
+    for op in operations:
         models.update(m for m in op.responses.values() if isinstance(m, type))
         if op.body is not None:
             models.add(op.body)
@@ -170,17 +153,23 @@ def _components() -> dict[str, Any]:
     return found
 
 
-def build_openapi() -> dict[str, Any]:
-    """The whole document."""
+def build_openapi(routes: Sequence[BaseRoute]) -> dict[str, Any]:
+    """The whole document, from the routes that are part of the schema."""
     paths: dict[str, dict[str, Any]] = {}
-    for (path, method), op in OPERATIONS.items():
-        paths.setdefault(path, {})[method] = _operation(op)
+    operations: list[Operation] = []
+    for route in routes:
+        if not isinstance(route, Route) or not route.include_in_schema:
+            continue
+        op = operation_of(route)
+        operations.append(op)
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            paths.setdefault(route.path, {})[method.lower()] = _operation(op)
     return {
         "openapi": "3.1.0",
         "info": {"title": "posecoach", "version": "0.1.0"},
         "paths": paths,
         "components": {
-            "schemas": _components(),
+            "schemas": _components(operations),
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },

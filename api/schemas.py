@@ -133,6 +133,10 @@ class ModelStatus(BaseModel):
     loaded: bool
     inference_ms: float | None
     error: str | None = None
+    #: Extension: the onnxruntime execution provider really in use.
+    provider: str | None = None
+    #: Extension: milliseconds per stage of the probe inference (decode, detector, landmarks).
+    stages_ms: dict[str, float] = Field(default_factory=dict)
 
 
 class ModelsOut(BaseModel):

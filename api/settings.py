@@ -7,6 +7,7 @@ entry points (CLI, Serve ingress) and the resulting object is passed down.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from pathlib import Path
 from typing import Annotated, Literal
@@ -19,7 +20,24 @@ logger = logging.getLogger(__name__)
 
 #: Secrets shorter than this (in characters) are refused outside DEBUG.
 MIN_SECRET_KEY_LENGTH = 32
-_WEAK_SECRETS = {"secret", "changeme", "change-me", "django-insecure", "dev", "test", "password"}
+#: A key must carry at least this much entropy, estimated as length x log2(distinct
+#: characters): ``token_urlsafe(32)`` gives ~210 bits, 40 times "x" gives 0.
+MIN_SECRET_KEY_BITS = 128
+#: Words that mark a placeholder copied from documentation rather than a generated key.
+_PLACEHOLDER_WORDS = (
+    "replace",
+    "change",
+    "example",
+    "placeholder",
+    "insecure",
+    "secret",
+    "password",
+    "your",
+    "todo",
+    "token_urlsafe",
+    "<",
+    " ",
+)
 
 
 class InsecureSettingsError(ValueError):
@@ -68,7 +86,6 @@ class Settings(BaseSettings):
 
     max_json_body_bytes: int = Field(default=64 * 1024, gt=0)
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
-    history_max_limit: int = Field(default=200, gt=0)
 
     #: WebSocket sessions (/ws/exercise/...): largest message accepted (bigger: error).
     ws_max_message_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
@@ -91,9 +108,31 @@ class Settings(BaseSettings):
     #: CORS_ORIGINS are allowed too. Clients that send no Origin (native apps) are allowed.
     ws_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    #: Open exercise WebSockets one user may hold on one server process (4429 beyond).
+    ws_max_sessions_per_user: int = Field(default=3, ge=1)
+    #: A started exercise longer than this is ended and saved (the socket stays open).
+    ws_max_session_s: float = Field(default=2 * 3600.0, gt=0)
+
+    #: Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (a reverse proxy's
+    #: address, CIDR ranges allowed, ``*`` for all). Empty: the TCP peer is the client.
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: Distinct keys (accounts, client addresses) each login/registration limiter holds.
+    #: Expired entries are evicted; when every entry is live, new keys are refused (429).
+    throttle_max_keys: int = Field(default=100_000, ge=1)
+
+    #: How long a save waits for the database before the session is left to the outbox.
+    db_save_timeout_s: float = Field(default=5.0, gt=0)
+    #: Outbox retries back off from the first delay, doubling up to the cap.
+    outbox_retry_first_s: float = Field(default=1.0, gt=0)
+    outbox_retry_max_s: float = Field(default=60.0, gt=0)
+    #: Retry-After (seconds) sent with 503 while the database is unreachable.
+    db_retry_after_s: int = Field(default=5, ge=1)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    @field_validator("allowed_hosts", "cors_origins", "ws_allowed_origins", mode="before")
+    @field_validator(
+        "allowed_hosts", "cors_origins", "ws_allowed_origins", "forwarded_allow_ips", mode="before"
+    )
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -101,13 +140,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _require_strong_secret(self) -> Settings:
         key = self.secret_key.get_secret_value() if self.secret_key else ""
-        weak = len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in _WEAK_SECRETS
-        if not weak:
+        problem = secret_key_problem(key)
+        if problem is None:
             return self
         if not self.debug:
             raise InsecureSettingsError(
-                "SECRET_KEY is missing or weak (needs at least "
-                f"{MIN_SECRET_KEY_LENGTH} characters). Set a strong SECRET_KEY, e.g. "
+                f"SECRET_KEY {problem}. Set a strong SECRET_KEY, e.g. "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`, "
                 "or set DEBUG=true for local development."
             )
@@ -144,6 +182,22 @@ class Settings(BaseSettings):
                 database=self.db_name or "posecoach",
             )
         return make_url(f"sqlite:///{(self.data_dir / 'posecoach.sqlite3').resolve()}")
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` is no signing key (missing, short, a placeholder, low entropy), or None."""
+    if not key:
+        return "is missing"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    lowered = key.lower()
+    word = next((w for w in _PLACEHOLDER_WORDS if w in lowered), None)
+    if word is not None:
+        return f"looks like a placeholder (contains {word!r})"
+    bits = len(key) * math.log2(len(set(key)))
+    if bits < MIN_SECRET_KEY_BITS:
+        return f"has too little entropy (about {bits:.0f} bits, needs {MIN_SECRET_KEY_BITS})"
+    return None
 
 
 def load_settings(**overrides: object) -> Settings:

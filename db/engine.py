@@ -21,7 +21,17 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        # Fail fast while the database is unreachable (503 + Retry-After, outbox) instead
+        # of holding a request for the OS's TCP timeout or the pool's 30 s default.
+        pool_timeout=10,
+        connect_args={"connect_timeout": 5},
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

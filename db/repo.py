@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from db.models import ExerciseSession, RefreshToken, User, utcnow
+from db.records import SessionRecord, fit_record
 from db.streaks import current_streak, longest_streak
 
 
@@ -77,24 +77,12 @@ def get_user_by_email(db: Session, email: str) -> User | None:
 # --- exercise sessions -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SessionRecord:
-    """What a finished exercise session stores; built by the WebSocket and upload paths."""
-
-    session_key: str
-    exercise_type: str
-    started_at: datetime
-    duration_s: int
-    reps: int
-    good_reps: int
-    form_accuracy: float
-    calories: float
-    details: dict[str, Any] = field(default_factory=dict)
-    source: str = "live"
-
-
 def save_session(db: Session, user_id: int, record: SessionRecord) -> ExerciseSession:
-    """Store a session once: saving the same ``session_key`` again returns the stored row."""
+    """Store a session once: saving the same ``session_key`` again returns the stored row.
+
+    Values that would not fit their columns are clamped (and logged) first.
+    """
+    record = fit_record(record)
     existing = db.exec(
         select(ExerciseSession).where(ExerciseSession.session_key == record.session_key)
     ).first()
@@ -116,11 +104,14 @@ def save_session(db: Session, user_id: int, record: SessionRecord) -> ExerciseSe
     db.add(row)
     try:
         db.commit()
-    except IntegrityError:  # the same key saved concurrently: keep the first
+    except IntegrityError:
         db.rollback()
-        return db.exec(
+        first = db.exec(
             select(ExerciseSession).where(ExerciseSession.session_key == record.session_key)
-        ).one()
+        ).first()
+        if first is None:
+            raise  # not a concurrent save of the same key: e.g. the user no longer exists
+        return first  # the same key saved concurrently: keep the first
     db.refresh(row)
     return row
 

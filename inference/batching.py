@@ -2,8 +2,12 @@
 
 Items queue while a batch runs; when it ends, everything queued (up to ``max_batch``)
 becomes the next batch. A lone item on an idle engine runs at once (after an optional
-short wait for company). Used by the in-process pose client and by the Ray Serve pose
-replica.
+short wait for company). With ``max_concurrent`` > 1 that many batches run at once, each
+formed when a runner comes free. Used three ways: by the in-process pose client and the
+Ray Serve pose replica around the engine (one batch at a time, on a worker thread), and
+by the ingress around the pose deployment's handle (a few calls in flight, each carrying
+every frame the sessions had ready: one handle call costs ~2 ms of Ray work per side,
+whatever it carries).
 
 Why not only ``@serve.batch``: in Ray Serve 2.60 its loop forms the next batch as soon
 as the previous one is *formed*, then queues it behind the ``max_concurrent_batches``
@@ -16,15 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-#: Runs one batch (on a worker thread); returns one result per item, in order.
-BatchFn = Callable[[list[Item]], list[Result]]
+#: Runs one batch; returns one result per item, in order.
+BatchFn = Callable[[list[Item]], Awaitable[list[Result]]]
+#: A blocking batch function (an engine), run on a worker thread by :func:`in_thread`.
+SyncBatchFn = Callable[[list[Item]], list[Result]]
 #: Turns an exception raised by the batch function into each item's result.
 ErrorFn = Callable[[Exception], Result]
 #: Told each batch's size and its run time in seconds (metrics).
@@ -37,8 +43,17 @@ class _Pending(Generic[Item, Result]):
     future: asyncio.Future[Result] = field(repr=False)
 
 
+def in_thread(run: SyncBatchFn[Item, Result]) -> BatchFn[Item, Result]:
+    """``run`` as a batch function that runs on a worker thread (keeps the loop free)."""
+
+    async def run_in_thread(items: list[Item]) -> list[Result]:
+        return await asyncio.to_thread(run, items)
+
+    return run_in_thread
+
+
 class ContinuousBatcher(Generic[Item, Result]):
-    """Batches concurrent :meth:`submit` calls onto one worker that runs ``run_batch``."""
+    """Batches concurrent :meth:`submit` calls onto ``max_concurrent`` runners of ``run_batch``."""
 
     def __init__(
         self,
@@ -47,19 +62,21 @@ class ContinuousBatcher(Generic[Item, Result]):
         *,
         max_batch: int = 16,
         wait_s: float = 0.0,
+        max_concurrent: int = 1,
         observe: ObserveFn | None = None,
     ) -> None:
-        if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
+        if max_batch < 1 or max_concurrent < 1:
+            raise ValueError("max_batch and max_concurrent must be at least 1")
         if wait_s < 0:
             raise ValueError("wait_s must not be negative")
         self._run_batch = run_batch
         self._on_error = on_error
         self.max_batch = max_batch
         self.wait_s = wait_s
+        self.max_concurrent = max_concurrent
         self._observe = observe
         self._queue: asyncio.Queue[_Pending[Item, Result]] | None = None
-        self._worker: asyncio.Task[None] | None = None
+        self._workers: list[asyncio.Task[None]] = []
         #: Batch size -> number of batches run (tests and benchmarks read it).
         self.batch_sizes: dict[int, int] = {}
 
@@ -78,10 +95,14 @@ class ContinuousBatcher(Generic[Item, Result]):
 
     def _ensure_worker(self) -> asyncio.Queue[_Pending[Item, Result]]:
         loop = asyncio.get_running_loop()
-        worker = self._worker
-        if self._queue is None or worker is None or worker.done() or worker.get_loop() is not loop:
+        alive = [w for w in self._workers if not w.done() and w.get_loop() is loop]
+        if self._queue is None or len(alive) < len(self._workers) or not alive:
+            for worker in self._workers:
+                worker.cancel()
             self._queue = asyncio.Queue()
-            self._worker = loop.create_task(self._work(self._queue))
+            self._workers = [
+                loop.create_task(self._work(self._queue)) for _ in range(self.max_concurrent)
+            ]
         return self._queue
 
     async def _next_batch(
@@ -112,7 +133,7 @@ class ContinuousBatcher(Generic[Item, Result]):
             self.batch_sizes[size] = self.batch_sizes.get(size, 0) + 1
             started = time.perf_counter()
             try:
-                results = await asyncio.to_thread(self._run_batch, [p.item for p in batch])
+                results = await self._run_batch([p.item for p in batch])
                 if len(results) != size:
                     raise RuntimeError(f"batch of {size} returned {len(results)} results")
             except Exception as exc:
@@ -124,11 +145,11 @@ class ContinuousBatcher(Generic[Item, Result]):
                     p.future.set_result(result)
 
     async def aclose(self) -> None:
-        """Stop the worker; queued callers are cancelled."""
-        worker, self._worker = self._worker, None
-        if worker is not None:
+        """Stop the runners; queued callers are cancelled."""
+        workers, self._workers = self._workers, []
+        for worker in workers:
             worker.cancel()
-            await asyncio.gather(worker, return_exceptions=True)
+        await asyncio.gather(*workers, return_exceptions=True)
         if self._queue is not None:
             while not self._queue.empty():
                 self._queue.get_nowait().future.cancel()

@@ -12,7 +12,7 @@ stateless and any replica can serve any frame.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from inference.types import FrameResult, Roi
@@ -36,6 +36,10 @@ class ModelInfo:
     loaded: bool
     inference_ms: float | None
     error: str | None = None
+    #: The onnxruntime execution provider really in use (it falls back to CPU silently).
+    provider: str | None = None
+    #: Milliseconds per stage of the probe inference: decode, detector, landmarks.
+    stages_ms: dict[str, float] = field(default_factory=dict)
 
 
 class PoseStream(Protocol):

@@ -11,26 +11,36 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-import cv2
-import numpy as np
-
-from inference.batching import ContinuousBatcher
+from inference.batching import ContinuousBatcher, in_thread
 from inference.client import InvalidFrameError, ModelInfo, PoseBackendError, PoseStream
-from inference.pose.config import PoseEngineConfig
+from inference.pose.config import DEFAULT_MODEL_DIR, PoseEngineConfig
 from inference.pose.engine import PoseEngine
 from inference.pose.images import InvalidImageError, decode_image
 from inference.tracking import StreamTracker
 from inference.types import FrameResult, PoseRequest, Roi
 
+#: A real person (ml_models/README.md, "Probe image"): health checks and /test-models run
+#: the detector *and* the landmark model on it, as a frame from a camera would.
+PROBE_FILE = "probe_person.jpg"
 
-def probe_jpeg(width: int = 320, height: int = 240) -> bytes:
-    """A small synthetic JPEG for health checks and /test-models (a real inference)."""
-    image = np.full((height, width, 3), 96, np.uint8)
-    cv2.circle(image, (width // 2, height // 3), height // 10, (200, 170, 150), -1)
-    ok, buf = cv2.imencode(".jpg", image)
-    assert ok
-    return buf.tobytes()
+
+def probe_jpeg(model_dir: Path = DEFAULT_MODEL_DIR) -> bytes:
+    """The probe image's JPEG bytes."""
+    return (model_dir / PROBE_FILE).read_bytes()
+
+
+class ProbeFailedError(RuntimeError):
+    """The engine ran but found nobody in the probe image: the landmark model did not run."""
+
+
+def probe_engine(engine: PoseEngine) -> FrameResult:
+    """Detector + landmark model on the probe image; raises if either stage did not run."""
+    result = unwrap(run_batch(engine, [probe_jpeg(engine.config.model_dir)], [None])[0])
+    if result.pose is None:
+        raise ProbeFailedError("no person found in the probe image: the landmark model did not run")
+    return result
 
 
 @dataclass
@@ -129,17 +139,33 @@ def engine_batcher(
     def failed(exc: Exception) -> FrameResult | FrameError:
         return FrameError(f"pose engine failed: {exc}", False)
 
-    return ContinuousBatcher(run, failed, max_batch=max_batch, wait_s=wait_s, observe=observe)
+    return ContinuousBatcher(
+        in_thread(run), failed, max_batch=max_batch, wait_s=wait_s, observe=observe
+    )
 
 
 def describe_engine(engine: PoseEngine) -> ModelInfo:
-    """A real inference on the probe image, timed."""
+    """A real inference on the probe image, timed per stage, with the provider really used."""
     cfg = engine.config
+    provider = engine.landmarker.providers[0] if engine.landmarker.providers else None
     try:
-        jpeg = probe_jpeg()
         t0 = time.perf_counter()
-        unwrap(run_batch(engine, [jpeg], [None])[0])
+        result = probe_engine(engine)
         ms = (time.perf_counter() - t0) * 1000.0
     except Exception as exc:
-        return ModelInfo(engine.name, cfg.variant, cfg.device, False, None, str(exc))
-    return ModelInfo(engine.name, cfg.variant, cfg.device, True, round(ms, 2))
+        return ModelInfo(
+            engine.name, cfg.variant, cfg.device, False, None, str(exc), provider=provider
+        )
+    stages = {
+        name: round(result.timings_ms.get(f"{name}_ms", 0.0), 2)
+        for name in ("decode", "detector", "landmarks")
+    }
+    return ModelInfo(
+        engine.name,
+        cfg.variant,
+        cfg.device,
+        True,
+        round(ms, 2),
+        provider=provider,
+        stages_ms=stages,
+    )

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Create .venv and install posecoach with its dev tools, deterministically.
+# Create .venv and install posecoach with its dev tools, exactly as locked.
 #
-# mediapipe (the reference engine) is installed with --no-deps: its wheel requires
-# opencv-contrib-python, a second, GUI-linked cv2 that would shadow
-# opencv-python-headless and need libGL. Its real runtime needs (absl-py, flatbuffers,
-# numpy) are in pyproject.toml. The check at the end fails if a second cv2 slipped in.
+# Every dependency comes from requirements/dev.txt (exported from uv.lock by
+# scripts/lock.sh, with hashes) and is installed without resolving anything: what CI
+# tested is what a fresh machine gets. The lock already leaves out what mediapipe's wheel
+# asks for but must not be installed (opencv-contrib-python, a second GUI-linked cv2 over
+# opencv-python-headless; sounddevice); the check at the end fails if a second cv2 appears.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,15 +20,15 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "mediapipe==1.2.2"
+PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+"${PIP[@]}" --require-hashes --no-deps -r requirements/dev.txt
+# posecoach itself, editable, built from the locked setuptools (no isolated build env).
+"${PIP[@]}" --no-deps --no-build-isolation -e .
 
 for extra in opencv-contrib-python opencv-python; do
   if .venv/bin/python -m pip show --quiet "$extra" >/dev/null 2>&1; then
-    echo "setup: $extra is installed beside opencv-python-headless; removing it" >&2
-    .venv/bin/python -m pip uninstall --quiet --yes "$extra"
-    .venv/bin/python -m pip install --quiet --force-reinstall --no-deps opencv-python-headless
+    echo "setup: $extra is installed beside opencv-python-headless; remove it" >&2
+    exit 1
   fi
 done
 .venv/bin/python -c "import cv2, numpy; print('setup: ok, cv2', cv2.__version__, 'numpy', numpy.__version__)"

@@ -23,10 +23,16 @@ from api.app import create_app
 from api.settings import Settings
 from db import migrate, repo
 from db.engine import make_engine
+from inference.serve import loopback
+
+# Before any test imports ray (Ray reads it once, at import): an embedded Ray that a test
+# starts stays on loopback, as `posecoach serve`'s does.
+loopback.prepare_environment(os.environ)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VIDEOS_DIR = REPO_ROOT.parent / "shared" / "data" / "videos"
-TEST_SECRET = "test-secret-" + "x" * 40
+#: A fixed, generated-looking key (placeholders and low-entropy keys are refused).
+TEST_SECRET = "mtYtefD6EFi5L8SV_teQZp5LR3HbalhtsvttJSJ9MAlA1wNW"
 TABLES = ("refresh_tokens", "exercise_sessions", "users")
 
 

@@ -1,19 +1,29 @@
-"""In-memory sliding-window limiter for login attempts (per account and per client IP)."""
+"""In-memory sliding-window limiter for login and registration attempts.
+
+An attempt is *reserved* before the work it guards (the password check): the check and
+the record are one step with no ``await`` between them, so N concurrent guesses count N
+and the (N - limit) last ones are refused, however long each verification takes.
+
+Memory is bounded by evicting keys whose window has passed (oldest activity first);
+live entries are never reset, so rotating through many source addresses cannot wipe an
+account's counter. When every one of ``max_keys`` entries is live, attempts under a new
+key are refused until some expire: a flood of distinct keys fails closed.
+"""
 
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import OrderedDict
 from collections.abc import Callable
 
 from api.errors import RateLimitedError
 
 
 class SlidingWindowLimiter:
-    """Allows ``limit`` events per ``window_s`` seconds for each key.
+    """Allows ``limit`` attempts per ``window_s`` seconds for each key.
 
-    Kept in process memory: each ingress replica limits on its own, which bounds the
-    cluster-wide rate at replicas × limit — acceptable for brute-force protection.
+    Kept in process memory: each server process limits on its own, which bounds the
+    cluster-wide rate at processes x limit (acceptable against password guessing).
     """
 
     def __init__(
@@ -23,32 +33,62 @@ class SlidingWindowLimiter:
         clock: Callable[[], float] = time.monotonic,
         max_keys: int = 100_000,
     ) -> None:
+        if limit < 1 or window_s <= 0 or max_keys < 1:
+            raise ValueError("limit and max_keys must be >= 1 and window_s > 0")
         self._limit = limit
         self._window = window_s
         self._clock = clock
         self._max_keys = max_keys
-        self._events: dict[str, deque[float]] = {}
+        #: key -> attempt times, oldest first; keys ordered by their latest attempt.
+        self._attempts: OrderedDict[str, list[float]] = OrderedDict()
 
-    def _recent(self, key: str) -> deque[float]:
+    def __len__(self) -> int:
+        return len(self._attempts)
+
+    def reserve(self, key: str) -> None:
+        """Count one attempt for ``key`` now, or raise RateLimitedError and count nothing."""
         now = self._clock()
-        events = self._events.setdefault(key, deque())
-        while events and now - events[0] >= self._window:
-            events.popleft()
-        return events
+        self._evict_expired(now)
+        attempts = self._attempts.get(key)
+        if attempts is None:
+            if len(self._attempts) >= self._max_keys:
+                oldest = next(iter(self._attempts.values()))
+                raise RateLimitedError(
+                    "too many attempts from too many clients, try again later",
+                    retry_after=self._window - (now - oldest[-1]),
+                )
+            attempts = self._attempts[key] = []
+        else:
+            self._drop_old(attempts, now)
+        if len(attempts) >= self._limit:
+            raise RateLimitedError(
+                "too many attempts, try again later",
+                retry_after=self._window - (now - attempts[0]),
+            )
+        attempts.append(now)
+        self._attempts.move_to_end(key)
 
-    def check(self, key: str) -> None:
-        """Raise RateLimitedError when ``key`` has used up its window."""
-        events = self._recent(key)
-        if len(events) >= self._limit:
-            retry_after = self._window - (self._clock() - events[0])
-            raise RateLimitedError("too many attempts, try again later", retry_after=retry_after)
-
-    def hit(self, key: str) -> None:
-        """Record one event for ``key``."""
-        if len(self._events) >= self._max_keys:
-            self._events.clear()  # bounded memory under a flood of distinct keys
-        self._recent(key).append(self._clock())
+    def release(self, key: str) -> None:
+        """Give back ``key``'s latest reserved attempt (it turned out not to count)."""
+        attempts = self._attempts.get(key)
+        if attempts:
+            attempts.pop()
+            if not attempts:
+                del self._attempts[key]
 
     def reset(self, key: str) -> None:
         """Forget ``key`` (after a successful login)."""
-        self._events.pop(key, None)
+        self._attempts.pop(key, None)
+
+    def _drop_old(self, attempts: list[float], now: float) -> None:
+        while attempts and now - attempts[0] >= self._window:
+            del attempts[0]
+
+    def _evict_expired(self, now: float) -> None:
+        # Keys are ordered by their latest attempt: once the first one is still live,
+        # every later one is too.
+        while self._attempts:
+            key, attempts = next(iter(self._attempts.items()))
+            if now - attempts[-1] < self._window:
+                return
+            del self._attempts[key]

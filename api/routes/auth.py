@@ -13,6 +13,7 @@ from api.auth.current_user import authenticate
 from api.context import AppContext, client_ip, get_context
 from api.errors import AuthenticationError, ConflictError
 from api.http import read_json
+from api.openapi import Operation, documented
 from api.schemas import (
     LoginIn,
     LoginOut,
@@ -41,13 +42,19 @@ async def _issue_pair(context: AppContext, user_id: int, family_id: str) -> tupl
     return access.token, refresh.token
 
 
+@documented(
+    Operation(
+        "Create an account",
+        {201: RegisterOut, 400: None, 409: None, 413: None, 415: None, 422: None, 429: None},
+        body=RegisterIn,
+        auth=False,
+    )
+)
 async def register(request: Request) -> JSONResponse:
     """Create an account and log it in."""
     context = get_context(request)
-    ip_key = client_ip(request)
-    context.register_by_ip.check(ip_key)
+    context.register_by_ip.reserve(client_ip(request))
     body = await read_json(request, RegisterIn, context.settings.max_json_body_bytes)
-    context.register_by_ip.hit(ip_key)
     password_hash = await run_in_threadpool(context.passwords.hash, body.password)
     try:
         user = await context.db(
@@ -76,22 +83,34 @@ async def register(request: Request) -> JSONResponse:
     return JSONResponse(out.model_dump(mode="json"), status_code=201)
 
 
+@documented(
+    Operation(
+        "Log in by e-mail",
+        {200: LoginOut, 400: None, 401: None, 413: None, 415: None, 422: None, 429: None},
+        body=LoginIn,
+        auth=False,
+    )
+)
 async def login(request: Request) -> JSONResponse:
     """Exchange e-mail and password for a token pair; throttled per account and per IP."""
     context = get_context(request)
     body = await read_json(request, LoginIn, context.settings.max_json_body_bytes)
+    # Keyed by the e-mail given, known or not: limiting only real accounts would tell
+    # an attacker which ones exist (429 for them, 401 for the rest).
     account_key, ip_key = body.email.lower(), client_ip(request)
-    context.login_by_ip.check(ip_key)
-    context.login_by_account.check(account_key)
+    # Reserved before the password is checked, with no await in between: N concurrent
+    # guesses count N (checking first and counting after the argon2 await let all in).
+    context.login_by_ip.reserve(ip_key)
+    context.login_by_account.reserve(account_key)
     user = await context.db(repo.get_user_by_email, body.email)
     # Unknown e-mails still pay for one argon2 verification: timing reveals nothing.
     valid = await run_in_threadpool(
         context.passwords.verify, body.password, user.password_hash if user else None
     )
     if not valid or user is None or user.id is None:
-        context.login_by_ip.hit(ip_key)
-        context.login_by_account.hit(account_key)
         raise AuthenticationError("invalid email or password")
+    # A successful login costs the address nothing and clears the account's failures.
+    context.login_by_ip.release(ip_key)
     context.login_by_account.reset(account_key)
     access, refresh = await _issue_pair(context, user.id, uuid.uuid4().hex)
     out = LoginOut(
@@ -111,6 +130,14 @@ def _rotate(db: Session, jti: str, family_id: str) -> bool:
     return False
 
 
+@documented(
+    Operation(
+        "Rotate a refresh token",
+        {200: RefreshOut, 400: None, 401: None, 413: None, 415: None, 422: None},
+        body=RefreshIn,
+        auth=False,
+    )
+)
 async def refresh_token(request: Request) -> JSONResponse:
     """Rotate a refresh token: a new pair; reuse of a spent token revokes the family."""
     context = get_context(request)
@@ -125,6 +152,7 @@ async def refresh_token(request: Request) -> JSONResponse:
     return JSONResponse(RefreshOut(access=access, refresh=refresh).model_dump(mode="json"))
 
 
+@documented(Operation("Totals and streaks", {200: StatsOut, 401: None}))
 async def stats(request: Request) -> JSONResponse:
     """Totals and streaks of the current user."""
     context = get_context(request)

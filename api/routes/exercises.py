@@ -10,6 +10,7 @@ from api.auth.current_user import authenticate
 from api.context import get_context
 from api.errors import ValidationFailedError
 from api.http import validation_fields
+from api.openapi import Operation, documented, query_params
 from api.schemas import HistoryItem
 from db import repo
 
@@ -19,12 +20,12 @@ class HistoryQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    limit: int = Field(default=50, ge=1)
+    limit: int = Field(default=50, ge=1, le=200)
     offset: int = Field(default=0, ge=0, le=1_000_000)
     exercise_type: str | None = Field(default=None, pattern=r"^[a-z_]{1,32}$")
 
 
-def _query(request: Request, max_limit: int) -> HistoryQuery:
+def _query(request: Request) -> HistoryQuery:
     try:
         query = HistoryQuery.model_validate(dict(request.query_params))
     except ValidationError as exc:
@@ -32,18 +33,22 @@ def _query(request: Request, max_limit: int) -> HistoryQuery:
         raise ValidationFailedError(
             "invalid query: " + ", ".join(sorted(fields)), fields=fields
         ) from exc
-    if query.limit > max_limit:
-        raise ValidationFailedError(
-            f"limit must be at most {max_limit}", fields={"limit": f"at most {max_limit}"}
-        )
     return query
 
 
+@documented(
+    Operation(
+        "Sessions, newest first",
+        {200: HistoryItem, 401: None, 422: None},
+        list_response=True,
+        parameters=query_params(HistoryQuery),
+    )
+)
 async def history(request: Request) -> JSONResponse:
     """The current user's sessions, newest first."""
     context = get_context(request)
     user_id = authenticate(request)
-    query = _query(request, context.settings.history_max_limit)
+    query = _query(request)
     rows = await context.db(
         repo.list_sessions,
         user_id,

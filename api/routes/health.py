@@ -9,14 +9,18 @@ from starlette.responses import JSONResponse
 
 from api.context import get_context
 from api.errors import ServiceUnavailableError
+from api.openapi import Operation, documented
+from api.schemas import HealthOut
 from db.migrate import DatabaseNotMigratedError, ensure_at_head
 
 
+@documented(Operation("Liveness", {200: HealthOut}, auth=False, uses_db=False))
 async def healthz(_: Request) -> JSONResponse:
     """The process is alive."""
     return JSONResponse({"status": "ok"})
 
 
+@documented(Operation("Readiness", {200: HealthOut, 503: None}, auth=False))
 async def readyz(request: Request) -> JSONResponse:
     """The database answers and its schema is at the migrations' head."""
     context = get_context(request)

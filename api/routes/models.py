@@ -7,11 +7,13 @@ from starlette.responses import JSONResponse
 
 from api.auth.current_user import authenticate
 from api.context import get_context
+from api.openapi import Operation, documented
 from api.schemas import ModelsOut, ModelStatus
 
 
+@documented(Operation("Run each pose model once", {200: ModelsOut, 401: None}, uses_db=False))
 async def test_models(request: Request) -> JSONResponse:
-    """The state of each pose model, with a measured inference time."""
+    """The state of each pose model: a real inference on a person, timed per stage."""
     context = get_context(request)
     authenticate(request)
     # A server started without a pose backend serves no models: an empty list is the truth.
@@ -25,6 +27,8 @@ async def test_models(request: Request) -> JSONResponse:
                 loaded=info.loaded,
                 inference_ms=info.inference_ms,
                 error=info.error,
+                provider=info.provider,
+                stages_ms=info.stages_ms,
             )
             for info in infos
         ]

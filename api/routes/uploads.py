@@ -19,6 +19,7 @@ from api.errors import (
     UnsupportedMediaTypeError,
 )
 from api.exercise_types import EXERCISE_TYPES
+from api.openapi import Operation, documented, path_param
 from api.schemas import UploadOut
 
 ALLOWED_VIDEO_TYPES = {"video/mp4": ".mp4", "video/quicktime": ".mov"}
@@ -50,6 +51,15 @@ async def _save(upload: UploadFile, target: Path, limit: int) -> int:
     return size
 
 
+@documented(
+    Operation(
+        "Upload a workout video",
+        {201: UploadOut, 400: None, 401: None, 404: None, 413: None, 415: None},
+        parameters=[path_param("exercise_type", EXERCISE_TYPES)],
+        multipart_video=True,
+        uses_db=False,
+    )
+)
 async def upload_video(request: Request) -> JSONResponse:
     """Accept one multipart ``video`` part (MP4 or QuickTime) and store it."""
     context = get_context(request)

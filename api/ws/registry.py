@@ -1,9 +1,11 @@
 """Live sessions of one app, and saving each of them exactly once.
 
-A session is saved on ``stop_exercise``, when its client vanishes, on idle timeout and at
-server shutdown (the app's lifespan calls :meth:`SessionRegistry.save_all`). Whichever
-comes first writes; the others wait for the same write. ``db.repo.save_session`` is also
-idempotent on the session key, so even two processes cannot store a session twice.
+A session is saved on ``stop_exercise``, when its client vanishes, on idle timeout, at
+its maximum length and at server shutdown (the app's lifespan calls
+:meth:`SessionRegistry.save_all`). Whichever comes first writes; the others wait for the
+same write. The write goes through :class:`~api.saving.SessionSaver` (outbox first, then
+the database), and ``db.repo.save_session`` is idempotent on the session key, so even two
+processes cannot store a session twice.
 
 A save runs as its own task: when the connection's task is cancelled (the server
 cancels it on shutdown, a test client cancels it right after the disconnect) the write
@@ -17,9 +19,8 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from api.context import AppContext
+from api.saving import SaveResult, SessionSaver
 from api.ws.session import ExerciseSession
-from db import repo
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +28,8 @@ logger = logging.getLogger(__name__)
 class SessionRegistry:
     """The started sessions of one app that are not yet stored."""
 
-    def __init__(self, context: AppContext) -> None:
-        self._context = context
+    def __init__(self, saver: SessionSaver) -> None:
+        self._saver = saver
         self._live: dict[str, ExerciseSession] = {}
         self._endings: set[asyncio.Task[None]] = set()
 
@@ -50,25 +51,22 @@ class SessionRegistry:
         task.add_done_callback(self._endings.discard)
         return task
 
-    async def save(self, session: ExerciseSession) -> int | None:
-        """Store the session once; the stored row id, or None when nothing was analysed.
+    async def save(self, session: ExerciseSession) -> SaveResult:
+        """Save the session once; how it went (nothing stored when nothing was analysed).
 
         The session leaves the registry when the write ends, even if the caller is
         cancelled while waiting for it.
         """
         if not session.worth_saving:
             self.discard(session)
-            return None
+            return SaveResult(None, pending=False)
         if session._save is None:
             session._save = asyncio.ensure_future(self._write(session))
             session._save.add_done_callback(lambda _: self.discard(session))
         return await asyncio.shield(session._save)
 
-    async def _write(self, session: ExerciseSession) -> int | None:
-        record = session.record(session.summary())
-        row = await self._context.db(repo.save_session, session.user_id, record)
-        logger.info("saved session %s (%s reps)", session.key, record.reps)
-        return row.id
+    async def _write(self, session: ExerciseSession) -> SaveResult:
+        return await self._saver.save(session.user_id, session.record())
 
     async def wait_saved(self) -> None:
         """Wait for every write already started (failures are the writers' to report)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -23,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.ws.protocol import Frame
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -135,8 +138,9 @@ class FrameScheduler:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved: process() reports its own errors
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # process() answers its own errors; anything reaching here is a bug there.
+            logger.error("frame task failed", exc_info=exc)
         if self._queued is not None:
             # Back of the line: sessions that waited longer get the freed credit first.
             self._credits.join(self)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -10,10 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from db import repo
+from api.saving import SaveResult
+from api.ws.clock import SessionClock
+from db.records import SessionRecord
 from inference.analyzers import AnalyzerUpdate, ExerciseAnalyzer, SessionSummary
 from inference.client import PoseStream
 from inference.types import FrameResult
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -40,7 +46,12 @@ class FrameCounters:
 
 @dataclass
 class ExerciseSession:
-    """One started exercise (between ``start_exercise`` and its end) on one socket."""
+    """One started exercise (between ``start_exercise`` and its end) on one socket.
+
+    ``clock`` is the session's time axis (:class:`~api.ws.clock.SessionClock`): every
+    frame's analyzer time comes from it, so nothing the client sends can make the session
+    last longer than it really did.
+    """
 
     user_id: int
     exercise: str
@@ -49,8 +60,9 @@ class ExerciseSession:
     extensions: frozenset[str]
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    clock: SessionClock = field(default_factory=lambda: SessionClock(time.monotonic()))
     counters: FrameCounters = field(default_factory=FrameCounters)
-    _save: asyncio.Task[int | None] | None = field(default=None, repr=False)
+    _save: asyncio.Task[SaveResult] | None = field(default=None, repr=False)
 
     def frame_message(
         self,
@@ -91,13 +103,22 @@ class ExerciseSession:
         """The analyzer's summary of everything so far."""
         return self.analyzer.summary()
 
-    def record(self, summary: SessionSummary) -> repo.SessionRecord:
-        """What db.repo stores for this session (keyed: saving twice stores once)."""
-        return repo.SessionRecord(
+    def record(self) -> SessionRecord:
+        """What is stored for this session (keyed: saving twice stores once)."""
+        summary = self.summary()
+        wall_s = self.clock.elapsed(time.monotonic())
+        if summary.duration_s > wall_s + 1.0:  # the clock prevents it: say so if it happens
+            logger.error(
+                "session %s: analyzer duration %.1f s exceeds wall time %.1f s; clamped",
+                self.key,
+                summary.duration_s,
+                wall_s,
+            )
+        return SessionRecord(
             session_key=self.key,
             exercise_type=self.exercise,
             started_at=self.started_at,
-            duration_s=round(summary.duration_s),
+            duration_s=round(min(summary.duration_s, wall_s)),
             reps=summary.reps,
             good_reps=summary.good_reps,
             form_accuracy=float(summary.form_accuracy),

@@ -1,9 +1,10 @@
 """Application builder for `serve run ray_config.yaml` (`inference.serve.app:build`).
 
 ``args`` (from the YAML): ``app_factory`` (dotted path of the ASGI app factory),
-``pose`` (PoseModel options: variant, device, threads, max_batch_size, batch_wait_timeout_s)
-and ``direct`` (``host``/``port`` where each ingress replica serves the app itself;
-no port: only through Serve's proxy).
+``pose`` (PoseModel options: variant, device, threads, max_batch_size, batch_wait_timeout_s),
+``ingress_batching`` (max_batch, calls_in_flight, wait_s: frames per call from an ingress
+replica to the pose deployment) and ``direct`` (``host``/``port`` where each ingress
+replica serves the app itself; no port: only through Serve's proxy).
 Deployment options (replicas, autoscaling, resources) come from the YAML's
 ``deployments`` section, which overrides the decorators' defaults.
 """
@@ -30,5 +31,6 @@ def build(args: dict[str, Any]) -> Application:
         app_factory=app_factory,
         direct_host=str(direct.get("host", "127.0.0.1")),
         direct_port=int(direct["port"]) if direct.get("port") else None,
+        batching=dict(args.get("ingress_batching") or {}),
     )
     return app

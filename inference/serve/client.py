@@ -1,42 +1,45 @@
-"""PoseClient over a Serve ``DeploymentHandle`` to the pose deployment."""
+"""The ingress's PoseClient: batched calls to the pose deployment through its handle."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from ray.exceptions import RayError
 from ray.serve.handle import DeploymentHandle
 
-from inference.client import ModelInfo, PoseBackendError, PoseStream
-from inference.local_client import FrameError, unwrap
-from inference.tracking import StreamTracker
-from inference.types import FrameResult, Roi
+from inference.batch_client import BatchingPoseClient
+from inference.batching import ObserveFn
+from inference.client import ModelInfo
+from inference.local_client import FrameError, FrameItem
+from inference.types import FrameResult
 
 logger = logging.getLogger(__name__)
 
 
-class ServePoseClient:
-    """Sends JPEG bytes + ROI to the pose deployment; the stream state stays here."""
+def serve_pose_client(
+    handle: DeploymentHandle, *, observe: ObserveFn | None = None, **batching: Any
+) -> BatchingPoseClient:
+    """A :class:`BatchingPoseClient` whose calls go to ``PoseDeployment.estimate_batch``.
 
-    def __init__(self, handle: DeploymentHandle) -> None:
-        self.handle = handle
+    ``batching``: ``max_batch``, ``calls_in_flight``, ``wait_s`` (ray_config.yaml's
+    ``args.ingress_batching``). A call that fails (replica died, actor gone) fails each of
+    its frames with a backend error; the sessions go on.
+    """
 
-    def open_stream(self) -> PoseStream:
-        """A new tracked stream (ROI + smoother in this ingress replica)."""
-        return StreamTracker(self.estimate)
-
-    async def estimate(self, jpeg: bytes, roi: Roi | None) -> FrameResult:
-        """One frame through the batched deployment."""
+    async def call(items: list[FrameItem]) -> list[FrameResult | FrameError]:
         try:
-            item: FrameResult | FrameError = await self.handle.estimate.remote((jpeg, roi))
-        except (RayError, RuntimeError) as exc:  # replica died, actor gone, ...
-            raise PoseBackendError(f"pose deployment failed: {type(exc).__name__}") from exc
-        return unwrap(item)
+            results: list[FrameResult | FrameError] = await handle.estimate_batch.remote(items)
+        except (RayError, RuntimeError) as exc:
+            logger.warning("pose deployment call of %d frames failed: %r", len(items), exc)
+            raise
+        return results
 
-    async def describe_models(self) -> list[ModelInfo]:
-        """Ask a pose replica to run and time a real inference."""
+    async def describe() -> list[ModelInfo]:
         try:
-            info: ModelInfo = await self.handle.describe.remote()
+            info: ModelInfo = await handle.describe.remote()
         except (RayError, RuntimeError) as exc:
             return [ModelInfo("pose", "?", "?", False, None, f"{type(exc).__name__}: {exc}")]
         return [info]
+
+    return BatchingPoseClient(call, describe, observe=observe, **batching)

@@ -70,6 +70,8 @@ class DirectServer:
             ws_max_size=self.ws_max_size,
             # Frames are JPEG: compressing them costs CPU and saves nothing.
             ws_per_message_deflate=False,
+            # The app applies X-Forwarded-* itself, for FORWARDED_ALLOW_IPS only.
+            proxy_headers=False,
             timeout_graceful_shutdown=15,
         )
         self._server = _ReplicaServer(config)

@@ -12,11 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ray import serve
+from ray.serve import metrics as serve_metrics
 from ray.serve.handle import DeploymentHandle
 
-from inference.serve.client import ServePoseClient
+from inference.serve.client import serve_pose_client
 from inference.serve.direct import DirectServer
 from inference.serve.metrics import RayServeMetricsBackend
+from inference.serve.pose import BATCH_BUCKETS
 
 
 def load_factory(path: str) -> Callable[..., Any]:
@@ -34,7 +36,9 @@ class Ingress:
     """Serves HTTP and WebSockets; one pose stream per socket lives here.
 
     With ``direct_port`` the replica also serves the app itself on that port
-    (:mod:`inference.serve.direct`): clients skip Serve's proxy hop.
+    (:mod:`inference.serve.direct`): clients skip Serve's proxy hop. ``batching``
+    (``args.ingress_batching``) sets how the frames of this replica's sessions are
+    gathered into calls to the pose deployment (:mod:`inference.batch_client`).
     """
 
     def __init__(
@@ -43,8 +47,16 @@ class Ingress:
         app_factory: str = "api.asgi:build_app",
         direct_host: str = "127.0.0.1",
         direct_port: int | None = None,
+        batching: dict[str, Any] | None = None,
     ) -> None:
-        self.pose_client = ServePoseClient(pose)
+        call_frames = serve_metrics.Histogram(
+            "posecoach_pose_call_frames",
+            "Frames per call from an ingress replica to the pose deployment",
+            boundaries=[float(b) for b in BATCH_BUCKETS],
+        )
+        self.pose_client = serve_pose_client(
+            pose, observe=lambda size, _s: call_frames.observe(size), **(batching or {})
+        )
         self.app_factory = app_factory
         self.direct = DirectServer(direct_host, direct_port) if direct_port else None
 

@@ -58,6 +58,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
             },
             "ray_actor_options": {"num_cpus": 1},
         },
+        "ingress_batching": {},
         "env": {},
     },
     "gpu": {
@@ -72,8 +73,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
             },
             "ray_actor_options": {"num_cpus": 1, "num_gpus": 1},
         },
-        # Enough frames in flight per ingress replica to fill a GPU batch.
-        "env": {"WS_BACKEND_FRAMES_IN_FLIGHT": "64"},
+        # Calls big enough to fill a GPU batch, and enough frames in flight per ingress
+        # replica to fill them.
+        "ingress_batching": {"max_batch": 64, "calls_in_flight": 2},
+        "env": {"WS_BACKEND_FRAMES_IN_FLIGHT": "128"},
     },
 }
 
@@ -86,6 +89,7 @@ def serve_config(variant: str, config_path: Path = DEFAULT_CONFIG) -> dict[str, 
     for app in data["applications"]:
         app["args"].pop("direct", None)
         app["args"].setdefault("pose", {}).update(spec["pose"])
+        app["args"].setdefault("ingress_batching", {}).update(spec["ingress_batching"])
         env = app.setdefault("runtime_env", {}).setdefault("env_vars", {})
         env.update(spec["env"])
         for deployment in app["deployments"]:

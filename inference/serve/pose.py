@@ -20,6 +20,7 @@ from inference.client import ModelInfo
 from inference.local_client import (
     FrameError,
     FrameItem,
+    ProbeFailedError,
     describe_engine,
     engine_batcher,
     probe_jpeg,
@@ -81,10 +82,11 @@ class PoseModel:
 class PoseDeployment:
     """Batched BlazePose; options come from ray_config.yaml.
 
-    ``@serve.batch`` gathers requests that arrive together (``batch_wait_timeout_s``
-    from the config) and hands each group straight on (up to 64 groups at once): the
-    engine batches are formed by :class:`~inference.batching.ContinuousBatcher` when
-    the engine is free, which keeps batches full under load.
+    Each call carries the frames one ingress replica had ready (``estimate_batch``);
+    ``@serve.batch`` gathers calls that arrive together (``batch_wait_timeout_s`` from the
+    config) and hands each group straight on (up to 64 groups at once): the engine
+    batches are formed by :class:`~inference.batching.ContinuousBatcher` when the engine
+    is free, which keeps batches full under load.
     """
 
     def __init__(self, **options: Any) -> None:
@@ -99,7 +101,7 @@ class PoseDeployment:
             boundaries=[0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0],
         )
         self.model = PoseModel(**options, observe=self._observe)
-        batched: Any = self.estimate
+        batched: Any = self.estimate_batch
         batched.set_max_batch_size(self.model.batcher.max_batch)
         batched.set_batch_wait_timeout_s(self.model.batch_wait_timeout_s)
 
@@ -108,9 +110,18 @@ class PoseDeployment:
         self._engine_latency.observe(seconds)
 
     @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.0, max_concurrent_batches=64)
-    async def estimate(self, items: list[FrameItem]) -> list[FrameResult | FrameError]:
-        """One group of (jpeg, roi) items; per-item errors are returned, not raised."""
-        return await self.model.estimate(items)
+    async def estimate_batch(
+        self, calls: list[list[FrameItem]]
+    ) -> list[list[FrameResult | FrameError]]:
+        """Calls that arrived together, each a list of (jpeg, roi) items from one ingress;
+        per-item errors are returned, not raised."""
+        flat = [item for items in calls for item in items]
+        results = await self.model.estimate(flat)
+        out, start = [], 0
+        for items in calls:
+            out.append(results[start : start + len(items)])
+            start += len(items)
+        return out
 
     async def describe(self) -> ModelInfo:
         """A real inference on the probe image, timed (for /test-models)."""
@@ -121,5 +132,9 @@ class PoseDeployment:
         return dict(self.model.batch_sizes)
 
     async def check_health(self) -> None:
-        """Serve's health check: a real inference on the probe image, through the batcher."""
-        unwrap((await self.model.estimate([(probe_jpeg(), None)]))[0])
+        """Serve's health check: detector + landmark model on the probe person, through the
+        batcher (a wedged engine or batcher, or a model that finds nobody, fails it)."""
+        jpeg = probe_jpeg(self.model.engine.config.model_dir)
+        result = unwrap((await self.model.estimate([(jpeg, None)]))[0])
+        if result.pose is None:
+            raise ProbeFailedError("no person found in the probe image")

@@ -1,8 +1,10 @@
 """Run the Serve application from ray_config.yaml on an embedded local Ray.
 
 ``python -m inference.serve [--host H] [--port P] [--config ray_config.yaml]`` (what
-``posecoach serve`` execs after migrating). Ray is bound to 127.0.0.1 with the dashboard
-off; SIGTERM and SIGINT shut Serve and Ray down cleanly.
+``posecoach serve`` execs after migrating). Every Ray listener is on 127.0.0.1
+(inference.serve.loopback); ``--host`` moves only the public ports (the ingress replicas'
+own server and Serve's proxy). The dashboard is off; SIGTERM and SIGINT shut Serve and
+Ray down cleanly.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import yaml
 from ray import serve
 from ray.serve._private import api as serve_private_api
 from ray.serve.schema import ServeDeploySchema
+
+from inference.serve import loopback
 
 logger = logging.getLogger("posecoach.serve")
 
@@ -96,16 +100,25 @@ def start_local(
     num_cpus: int | None = None,
     timeout_s: float = 120.0,
 ) -> None:
-    """Start an embedded Ray on 127.0.0.1, deploy the config, wait until it is RUNNING."""
+    """Start an embedded Ray on 127.0.0.1, deploy the config, wait until it is RUNNING.
+
+    Needs :func:`inference.serve.loopback.prepare_environment` before ``ray`` was
+    imported (``python -m inference.serve`` does it); refuses to start otherwise.
+    """
+    require_loopback_node()
     for key, value in SERVE_ENV_DEFAULTS.items():
         # Read by the processes ray.init starts (they inherit this environment).
         os.environ.setdefault(key, value)
+    runtime_env: dict[str, Any] = {"worker_process_setup_hook": loopback.SETUP_HOOK}
+    if env_vars:
+        runtime_env["env_vars"] = env_vars
     ray.init(
-        _node_ip_address="127.0.0.1",
+        # Always a new local instance: never one named by RAY_ADDRESS or `ray start`.
+        address="local",
         include_dashboard=False,
         num_cpus=num_cpus,
         namespace="serve",
-        runtime_env={"env_vars": env_vars} if env_vars else None,
+        runtime_env=runtime_env,
         log_to_driver=True,
     )
     client = serve_private_api.serve_start(
@@ -114,6 +127,16 @@ def start_local(
     )
     client.deploy_apps(config, _blocking=False)
     wait_running(timeout_s)
+
+
+def require_loopback_node() -> None:
+    """Raise unless a Ray node started here would have a loopback IP (and so listen there)."""
+    node_ip = ray.util.get_node_ip_address()
+    if not loopback.is_loopback(node_ip):
+        raise RuntimeError(
+            f"Ray would start this node on {node_ip}, listening beyond loopback: call "
+            "inference.serve.loopback.prepare_environment(os.environ) before importing ray"
+        )
 
 
 def wait_running(timeout_s: float) -> None:
@@ -144,7 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: start, then wait for SIGTERM/SIGINT and shut down."""
     parser = argparse.ArgumentParser(prog="python -m inference.serve", description=__doc__)
     parser.add_argument("--config", default=str(DEFAULT_CONFIG))
-    parser.add_argument("--host", default=None, help="bind address (default: the config's)")
+    parser.add_argument(
+        "--host", default=None, help="bind address of the public ports (default: the config's)"
+    )
     parser.add_argument(
         "--port", type=int, default=None, help="public port; Serve's proxy takes the next one"
     )

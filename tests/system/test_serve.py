@@ -16,8 +16,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from tests.clips import CLIP, clip_jpegs, paced
 from tests.conftest import VIDEOS_DIR
-from tests.integration.ws.test_ws_local_engine import CLIP, clip_jpegs
 
 pytestmark = pytest.mark.ray
 
@@ -69,7 +69,7 @@ def test_replayed_clip_counts_and_is_saved(serve_url: str) -> None:
     with connect(f"ws://{serve_url}/ws/exercise/shoulder_press/?token={token}") as ws:
         ws.send(json.dumps({"type": "start_exercise"}))
         assert json.loads(ws.recv())["type"] == "exercise_started"
-        for i, (t, jpeg) in enumerate(_frames()):
+        for i, (t, jpeg) in enumerate(paced(_frames())):
             ws.send(json.dumps({"frame": base64.b64encode(jpeg).decode(), "frame_id": i, "t": t}))
             reply = json.loads(ws.recv(timeout=30))
             assert reply["type"] == "frame_processed" and reply["frame_id"] == i, reply
@@ -90,11 +90,12 @@ def _pose_handle() -> Any:
 @needs_clip
 def test_concurrent_sessions_are_batched(serve_url: str) -> None:
     frames = _frames(step=3)[:40]
-    token = _register(serve_url)
+    # One user per session: a user may hold WS_MAX_SESSIONS_PER_USER (3) sockets at once.
+    tokens = [_register(serve_url) for _ in range(4)]
     before = _pose_handle().batch_stats.remote().result()
     errors: list[BaseException] = []
 
-    def session() -> None:
+    def session(token: str) -> None:
         try:
             with connect(f"ws://{serve_url}/ws/exercise/shoulder_press/?token={token}") as ws:
                 ws.send(json.dumps({"type": "start_exercise"}))
@@ -108,7 +109,7 @@ def test_concurrent_sessions_are_batched(serve_url: str) -> None:
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=session) for _ in range(4)]
+    threads = [threading.Thread(target=session, args=(token,)) for token in tokens]
     for th in threads:
         th.start()
     for th in threads:

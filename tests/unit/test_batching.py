@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from inference.batching import ContinuousBatcher
+from inference.batching import ContinuousBatcher, in_thread
 
 
 class GatedEngine:
@@ -27,7 +27,7 @@ class GatedEngine:
 
 
 def _batcher(engine: GatedEngine, max_batch: int = 4) -> ContinuousBatcher[int, int]:
-    return ContinuousBatcher(engine.run, lambda exc: -999, max_batch=max_batch)
+    return ContinuousBatcher(in_thread(engine.run), lambda exc: -999, max_batch=max_batch)
 
 
 async def _until(predicate: object, timeout_s: float = 5.0) -> None:
@@ -95,7 +95,7 @@ def test_batch_sizes_are_counted_and_observed() -> None:
 
     async def scenario() -> dict[int, int]:
         batcher: ContinuousBatcher[int, int] = ContinuousBatcher(
-            engine.run, lambda exc: 0, max_batch=8, observe=lambda n, s: seen.append(n)
+            in_thread(engine.run), lambda exc: 0, max_batch=8, observe=lambda n, s: seen.append(n)
         )
         await batcher.submit_many([1, 2, 3])
         await batcher.aclose()
@@ -108,4 +108,6 @@ def test_batch_sizes_are_counted_and_observed() -> None:
 @pytest.mark.parametrize(("max_batch", "wait_s"), [(0, 0.0), (4, -1.0)])
 def test_bad_limits_are_refused(max_batch: int, wait_s: float) -> None:
     with pytest.raises(ValueError):
-        ContinuousBatcher(lambda items: items, lambda exc: 0, max_batch=max_batch, wait_s=wait_s)
+        ContinuousBatcher(
+            in_thread(lambda items: items), lambda exc: 0, max_batch=max_batch, wait_s=wait_s
+        )

@@ -155,6 +155,10 @@ def test_gpu_variant_puts_each_pose_replica_on_a_gpu_with_big_batches() -> None:
     # Each ingress replica keeps enough frames in flight to fill a GPU batch.
     frames = int(app["runtime_env"]["env_vars"]["WS_BACKEND_FRAMES_IN_FLIGHT"])
     assert frames >= app["args"]["pose"]["max_batch_size"]
+    # ... and sends them in calls as big as a GPU batch, enough calls to keep it busy.
+    batching = app["args"]["ingress_batching"]
+    assert batching["max_batch"] >= app["args"]["pose"]["max_batch_size"]
+    assert frames >= batching["max_batch"] * batching["calls_in_flight"]
     groups = {
         g["groupName"]: g for g in load("gpu")["spec"]["rayClusterConfig"]["workerGroupSpecs"]
     }

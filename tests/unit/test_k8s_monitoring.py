@@ -49,10 +49,11 @@ class Recorder(NullBackend):
 def defined() -> dict[str, tuple[str, tuple[str, ...]]]:
     recorder = Recorder()
     AppMetrics(recorder)
-    # The pose replica's own metrics (made in PoseDeployment.__init__, inside Ray).
-    source = (REPO_ROOT / "inference" / "serve" / "pose.py").read_text()
-    for kind, name in re.findall(r'serve_metrics\.(Counter|Histogram|Gauge)\(\s*"(\w+)"', source):
-        recorder.defined[name] = (kind.lower(), ())
+    # The deployments' own metrics (made in their __init__, inside Ray).
+    for module in sorted((REPO_ROOT / "inference" / "serve").glob("*.py")):
+        pattern = r'serve_metrics\.(Counter|Histogram|Gauge)\(\s*"(\w+)"'
+        for kind, name in re.findall(pattern, module.read_text()):
+            recorder.defined[name] = (kind.lower(), ())
     assert len(recorder.defined) >= 11
     return recorder.defined
 

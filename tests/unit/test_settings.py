@@ -2,23 +2,61 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
-from api.settings import Settings
+from api.settings import Settings, secret_key_problem
+from tests.conftest import REPO_ROOT
 
 
 def make(**values: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-@pytest.mark.parametrize("secret", [None, "short", "changeme"])
-def test_refuses_missing_or_weak_secret_outside_debug(secret: str | None) -> None:
+@pytest.mark.parametrize(
+    "secret",
+    [
+        None,
+        "",
+        "short",
+        "changeme",
+        "x" * 64,  # long but one character: no entropy
+        "abababababababababababababababababababab",
+        "replace with: python -c 'import secrets; print(secrets.token_urlsafe(48))'",
+        "please-change-this-key-before-deploying-1234567890",
+        "your-production-signing-key-goes-here-0123456789",
+    ],
+)
+def test_refuses_missing_placeholder_or_weak_secret_outside_debug(secret: str | None) -> None:
     with pytest.raises(ValidationError, match="SECRET_KEY"):
         make(secret_key=secret, debug=False)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        secrets.token_urlsafe(32),
+        secrets.token_hex(32),
+        "Zq3vN8xLp2RtY7uW1cK5mB9dF4gH6jA0sE",  # 34 mixed characters
+    ],
+)
+def test_accepts_generated_secrets(secret: str) -> None:
+    assert secret_key_problem(secret) is None
+    assert make(secret_key=secret).secret == secret
+
+
+def test_example_k8s_secret_is_refused_until_filled_in() -> None:
+    # The example Secret ships an empty key: applying it unfilled must not start a server.
+    example = yaml.safe_load((REPO_ROOT / "k8s" / "secret.example.yaml").read_text())
+    key = example["stringData"]["SECRET_KEY"]
+    assert secret_key_problem(key) is not None
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        make(secret_key=key, debug=False)
 
 
 def test_debug_generates_a_secret() -> None:

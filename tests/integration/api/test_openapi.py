@@ -24,9 +24,38 @@ def test_every_route_is_documented_and_nothing_else() -> None:
         for method in (route.methods or set()) - {"HEAD"}
     }
     documented = {
-        (path, method) for path, ops in build_openapi()["paths"].items() for method in ops
+        (path, method)
+        for path, ops in build_openapi(http_routes())["paths"].items()
+        for method in ops
     }
     assert served == documented
+
+
+def test_an_undocumented_route_fails_the_build() -> None:
+    async def undocumented(request: Any) -> None:
+        raise AssertionError("never called")
+
+    with pytest.raises(LookupError, match="/new/"):
+        build_openapi([*http_routes(), Route("/new/", undocumented)])
+
+
+def test_503_is_documented_wherever_the_database_is_used() -> None:
+    paths = build_openapi(http_routes())["paths"]
+    needs_db = {
+        f"{method.upper()} {path}"
+        for path, ops in paths.items()
+        for method, op in ops.items()
+        if "503" in op["responses"]
+    }
+    assert {
+        "POST /api/auth/register/",
+        "POST /api/auth/login/",
+        "POST /api/auth/token/refresh/",
+        "GET /api/auth/stats/",
+        "GET /api/exercises/history/",
+        "GET /readyz",
+    } <= needs_db
+    assert "GET /healthz" not in needs_db
 
 
 def operations(api_schema: Any) -> dict[str, Any]:
@@ -35,7 +64,7 @@ def operations(api_schema: Any) -> dict[str, Any]:
     return {operation.label: operation for operation in found}
 
 
-OPERATION_LABELS = sorted(operations(schemathesis.openapi.from_dict(build_openapi())))
+OPERATION_LABELS = sorted(operations(schemathesis.openapi.from_dict(build_openapi(http_routes()))))
 
 
 @pytest.mark.parametrize("label", OPERATION_LABELS)

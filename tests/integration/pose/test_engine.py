@@ -97,4 +97,4 @@ def test_import_loads_no_runtime() -> None:
         "assert 'onnxruntime' not in sys.modules and 'mediapipe' not in sys.modules"
     )
     root = Path(__file__).resolve().parents[3]
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)  # noqa: S603 (fixed argv)
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)

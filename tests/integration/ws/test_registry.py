@@ -10,9 +10,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.context import AppContext
+from api.metrics import AppMetrics
+from api.saving import SessionSaver
 from api.ws.registry import SessionRegistry
 from api.ws.session import ExerciseSession
 from db import repo
+from db.outbox import Outbox
 from inference.analyzers import create_analyzer
 from tests.conftest import make_settings
 from tests.integration.ws.conftest import FakePoseClient
@@ -52,7 +55,9 @@ def _stored(engine: Engine, user_id: int) -> list[str]:
 
 
 def _registry(tmp_path: Path, database_url: str, engine: Engine) -> SessionRegistry:
-    return SessionRegistry(AppContext.from_settings(make_settings(tmp_path, database_url), engine))
+    context = AppContext.from_settings(make_settings(tmp_path, database_url), engine)
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    return SessionRegistry(SessionSaver(context, outbox, AppMetrics()))
 
 
 def test_cancelled_waiter_does_not_stop_the_save(
@@ -89,7 +94,8 @@ def test_concurrent_saves_store_once_and_share_the_row(
     async def scenario() -> list[int | None]:
         stop = registry.save(session)
         await asyncio.sleep(0)
-        return list(await asyncio.gather(stop, registry.save(session), registry.save_all()))[:2]
+        first, second, _ = await asyncio.gather(stop, registry.save(session), registry.save_all())
+        return [first.row_id, second.row_id]
 
     first, second = asyncio.run(scenario())
     assert first is not None and first == second

@@ -4,37 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import cv2
 import pytest
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from inference.local_client import LocalPoseClient
-from tests.conftest import VIDEOS_DIR, register_user
+from inference.local_client import LocalPoseClient, describe_engine
+from inference.pose.config import PoseEngineConfig
+from inference.pose.engine import PoseEngine
+from tests.clips import CLIP, CLIP_REPS, clip_jpegs, paced
+from tests.conftest import register_user
 from tests.integration.ws.conftest import b64
-
-CLIP = VIDEOS_DIR / "shoulderpress_side_gym_2reps.mp4"
-
-
-def clip_jpegs(path: str, step: int = 1) -> Iterator[tuple[float, bytes]]:
-    """(t, JPEG bytes) for every ``step``-th frame of a video."""
-    cap = cv2.VideoCapture(path)
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    index = 0
-    try:
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                return
-            if index % step == 0:
-                ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
-                assert ok
-                yield index / fps, buf.tobytes()
-            index += 1
-    finally:
-        cap.release()
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +41,20 @@ def test_test_models_runs_a_real_inference(local_client: TestClient) -> None:
     (model,) = body["models"]
     assert model["loaded"] is True
     assert model["inference_ms"] > 0
+    # The probe has a person in it: the landmark model ran, not just the detector.
+    stages = model["stages_ms"]
+    assert stages["detector"] > 0 and stages["landmarks"] > 0
+    assert model["inference_ms"] >= stages["detector"] + stages["landmarks"]
+    assert model["provider"] == "CPUExecutionProvider"
+
+
+def test_a_model_that_finds_nobody_fails_the_probe() -> None:
+    # A landmark model that never reports a person (presence threshold out of reach)
+    # loads fine, and must still fail the probe: the grey probe image of main hid this.
+    engine = PoseEngine(PoseEngineConfig(min_presence=1.01))
+    info = describe_engine(engine)
+    assert info.loaded is False
+    assert info.error is not None and "no person" in info.error
 
 
 @pytest.mark.video
@@ -71,7 +66,7 @@ def test_replayed_clip_counts_reps_and_lands_in_history(local_client: TestClient
         ws.send_json({"type": "start_exercise"})
         assert ws.receive_json()["type"] == "exercise_started"
         counter = 0
-        for i, (t, jpeg) in enumerate(clip_jpegs(str(CLIP))):
+        for i, (t, jpeg) in enumerate(paced(clip_jpegs(str(CLIP)))):
             ws.send_json({"frame": b64(jpeg), "frame_id": i, "t": t})
             reply = ws.receive_json()
             assert reply["type"] == "frame_processed", reply
@@ -79,11 +74,11 @@ def test_replayed_clip_counts_reps_and_lands_in_history(local_client: TestClient
             counter = reply["metrics"]["counter"]
         ws.send_json({"type": "stop_exercise"})
         done = ws.receive_json()
-    assert counter == 2
+    assert counter == CLIP_REPS
     assert done["type"] == "exercise_completed"
-    assert done["reps"] == 2
+    assert done["reps"] == CLIP_REPS
     assert done["saved"] is True
     history = local_client.get("/api/exercises/history/", headers=headers).json()
-    assert [h["reps"] for h in history] == [2]
+    assert [h["reps"] for h in history] == [CLIP_REPS]
     stats = local_client.get("/api/auth/stats/", headers=headers).json()
     assert stats["total_exercises"] == 1

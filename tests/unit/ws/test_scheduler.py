@@ -115,3 +115,26 @@ def test_drain_waits_for_a_frame_still_waiting_for_credit() -> None:
 def test_budget_must_be_positive() -> None:
     with pytest.raises(ValueError):
         BackendCredits(0)
+
+
+def test_a_failing_frame_task_is_logged_and_frees_its_credit(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> list[int]:
+        done: list[int] = []
+
+        async def process(item: QueuedFrame) -> None:
+            if item.seq == 1:
+                raise RuntimeError("bug in process")
+            done.append(item.seq)
+
+        s = FrameScheduler(process, 1, lambda f: None, BackendCredits(1))
+        s.submit(_frame(1))
+        await asyncio.sleep(0.01)
+        s.submit(_frame(2))
+        assert await s.drain(1.0)
+        return done
+
+    with caplog.at_level("ERROR", logger="api.ws.scheduler"):
+        assert asyncio.run(scenario()) == [2]
+    assert any("bug in process" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
