@@ -76,13 +76,10 @@ def save_poses(video: Path, npz: Path) -> None:
 def run_clip(video: Path, exercise: str, cache: Path | None, name: str) -> SessionSummary:
     """Analyze one clip from the cache (tracked and saved on a miss) or with the engine."""
     if cache is not None:
-        analyzer = create_analyzer(exercise)
         npz = cache / (name.replace("/", "__").rsplit(".", 1)[0] + ".npz")
         if not npz.exists():
             save_poses(video, npz)
-        for t, pose in cached_poses(npz):
-            analyzer.update(pose, t)
-        return analyzer.summary()
+        return analyze_poses(exercise, list(cached_poses(npz)))
     from inference.video import analyze_video
 
     return analyze_video(video, exercise)
@@ -92,6 +89,41 @@ def accepted_counts(clip: dict[str, Any]) -> list[int]:
     """The counts a clip accepts: ``reps`` and any ``reps_alternatives`` (ambiguous clips)."""
     counts = [clip.get("reps"), *clip.get("reps_alternatives", [])]
     return sorted({int(n) for n in counts if n is not None})
+
+
+def analyze_poses(exercise: str, poses: list[tuple[float, Pose | None]]) -> SessionSummary:
+    """Feed tracked poses to a fresh analyzer."""
+    analyzer = create_analyzer(exercise)
+    for t, pose in poses:
+        analyzer.update(pose, t)
+    return analyzer.summary()
+
+
+def mid_set_starts(manifest: Path, cache: Path, step_s: float = 0.25) -> dict[str, int]:
+    """Every counted clip replayed from later starts (every ``step_s`` up to 60 % of it),
+    as if the camera started there: how often the count equals the full run's reps that
+    end after the start (more than 0.2 s after: something of them is left to see), is
+    one less (the start fell after that rep's work position), or is more (a false rep)."""
+    spec = json.loads(manifest.read_text())
+    out = {"starts": 0, "exact": 0, "one_less": 0, "other_less": 0, "more": 0}
+    for v in spec["videos"]:
+        if not accepted_counts(v) or "use" in v:
+            continue
+        npz = cache / (v["file"].replace("/", "__").rsplit(".", 1)[0] + ".npz")
+        if not npz.exists():
+            save_poses(manifest.parent / v["file"], npz)
+        poses = list(cached_poses(npz))
+        full = analyze_poses(v["exercise"], poses).rep_details
+        start = step_s
+        while start < 0.6 * poses[-1][0]:
+            counted = analyze_poses(v["exercise"], [p for p in poses if p[0] >= start]).reps
+            expected = sum(1 for r in full if r.end_s > start + 0.2)
+            key = "exact" if counted == expected else "more" if counted > expected else None
+            key = key or ("one_less" if counted == expected - 1 else "other_less")
+            out[key] += 1
+            out["starts"] += 1
+            start += step_s
+    return out
 
 
 def evaluate(manifest: Path, cache: Path | None) -> dict[str, Any]:
@@ -167,8 +199,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("manifest", type=Path)
     p.add_argument("--json", action="store_true")
     p.add_argument("--landmarks-cache", type=Path)
+    p.add_argument(
+        "--mid-set-starts",
+        action="store_true",
+        help="also replay each clip from later starts (needs --landmarks-cache)",
+    )
     args = p.parse_args(argv)
+    if args.mid_set_starts and args.landmarks_cache is None:
+        p.error("--mid-set-starts needs --landmarks-cache")
     res = evaluate(args.manifest, args.landmarks_cache)
+    if args.mid_set_starts:
+        res["mid_set_starts"] = mid_set_starts(args.manifest, args.landmarks_cache)
     if args.json:
         print(json.dumps(res))
         return 0
@@ -197,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             )
     for ex, f in res["per_exercise"].items():
         print(f"{ex:14s} MAE {f['mae']:.3f} OBO {f['obo']:.2f} (n={f['n']})")
+    if "mid_set_starts" in res:
+        print(f"mid-set starts: {res['mid_set_starts']}")
     print(
         f"overall MAE {res['mae']:.3f} OBO {res['obo']:.2f} (n={res['n']}); "
         f"plank hold error {res['plank_hold_error']}; landmarks: {res['landmarks']}"

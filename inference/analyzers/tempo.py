@@ -126,7 +126,7 @@ def _movement_out(
     samples: Sequence[Sample], peak_i: int, low: float, high: float
 ) -> tuple[float, float]:
     """(start, arrival) of the movement up to the peak: a ramp through its quartiles."""
-    i = max(i for i in range(peak_i) if samples[i][1] <= low)
+    i = max((i for i in range(peak_i) if samples[i][1] <= low), default=0)
     j = next(j for j in range(i + 1, peak_i + 1) if samples[j][1] >= high)
     t_low, t_high = _quartile_times(samples[i : j + 1], low, high)
     gap = t_high - t_low

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.eval_reps import accepted_counts, evaluate
+from bench.eval_reps import accepted_counts, evaluate, mid_set_starts
 from tests.unit.analyzers.scenarios import depth_profile, squat
 from tests.unit.analyzers.synth import make_pose
 
@@ -51,3 +51,14 @@ def test_ambiguous_clips_score_against_the_nearest_accepted_count(tmp_path: Path
     assert rows["c.mp4"]["scored_against"] == 4 and rows["c.mp4"]["error"] == 1  # ties: lower
     assert res["per_exercise"]["squat"] == {"mae": round(0.25 / 3, 4), "obo": 1.0, "n": 3}
     assert res["n"] == 3
+
+
+def test_mid_set_starts_count_what_is_left_and_never_more(tmp_path: Path) -> None:
+    _cache(tmp_path / "a.npz", 4)
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"videos": [{"file": "a.mp4", "exercise": "squat", "reps": 4}]}))
+    res = mid_set_starts(manifest, tmp_path, step_s=0.25)
+    assert res["starts"] == res["exact"] + res["one_less"] + res["other_less"] + res["more"]
+    assert res["more"] == 0 and res["other_less"] == 0
+    # A start before a rep's work position still counts that rep: most starts are exact.
+    assert res["exact"] > 2 * res["one_less"] > 0
