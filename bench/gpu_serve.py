@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -81,7 +82,7 @@ def main() -> int:
     config = args.out / f"serve-{args.device}.yaml"
     config.write_text(yaml.safe_dump(render(args.device, args.port, ingress, args.out / "cache")))
     env = os.environ | {
-        "SECRET_KEY": "bench-only-secret-not-for-production-0123456789",
+        "SECRET_KEY": secrets.token_urlsafe(48),  # a key for this run only
         "DATABASE_URL": f"sqlite:///{args.out / 'bench.db'}",
         "DATA_DIR": str(args.out / "data"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",

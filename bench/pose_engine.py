@@ -1,7 +1,7 @@
 """Benchmark the own BlazePose pipeline per device and precision, against MediaPipe Tasks.
 
 Same decoded frames for every contender, in the same process:
-  tracked (batch 1): PoseTracker, tracking + smoothing on, as a live stream runs;
+  tracked (batch 1): StreamTracker, tracking + smoothing on, as a live stream runs;
                      MediaPipe Tasks PoseLandmarker in VIDEO mode (its own tracking),
                      alternating with ours round by round;
   crops/s:           landmark stage on batches of B tracked crops (what a pose replica
@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from decode import decode_ms, encode  # noqa: E402  (bench/decode.py)
 
-from inference.pose import PoseEngine, PoseEngineConfig, PoseTracker  # noqa: E402
+from inference.pose import PoseEngine, PoseEngineConfig  # noqa: E402
+from inference.tracking import StreamTracker  # noqa: E402
 from inference.types import Pose, PoseRequest, Roi  # noqa: E402
 
 DEFAULT_VIDEO = ROOT.parent / "shared" / "data" / "videos" / "squat_side_livingroom_3reps.mp4"
@@ -58,13 +59,13 @@ def load_frames(path: Path, count: int) -> tuple[list[np.ndarray], float]:
 
 def run_own(engine: PoseEngine, frames: list[np.ndarray], fps: float) -> Track:
     """Seconds for the tracked batch-1 pass, the crop ROI used and the pose per frame."""
-    tracker = PoseTracker(engine)
+    tracker = StreamTracker()
     rois: list[Roi | None] = []
     poses: list[Pose | None] = []
     start = time.perf_counter()
     for i, frame in enumerate(frames):
-        rois.append(tracker.roi)
-        poses.append(tracker.track(frame, i / fps))
+        rois.append(tracker.crop_roi)
+        poses.append(tracker.track(engine, frame, i / fps).pose)
     return time.perf_counter() - start, rois, poses
 
 

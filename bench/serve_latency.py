@@ -60,15 +60,16 @@ def raw_engine(frames: list[bytes], paced_fps: float, paced_frames: int = 60) ->
     follows a 66 ms pause costs 15-30 % more, with sleep or busy-wait alike (the model's
     weights are no longer in cache), and the server's pose replica sees paced frames.
     """
-    from inference.pose import PoseEngine, PoseTracker, decode_image
+    from inference.pose import PoseEngine, decode_image
+    from inference.tracking import StreamTracker
 
-    tracker = PoseTracker(PoseEngine())
-    tracker.track(decode_image(frames[0]), 0.0)
+    engine, tracker = PoseEngine(), StreamTracker()
+    tracker.track(engine, decode_image(frames[0]), 0.0)
     times = []
     start = time.perf_counter()
     for i, jpeg in enumerate(frames):
         t0 = time.perf_counter()
-        tracker.track(decode_image(jpeg), i / 30)
+        tracker.track(engine, decode_image(jpeg), (i + 1) / 30)
         times.append(time.perf_counter() - t0)
     total = time.perf_counter() - start
     paced = []
@@ -76,7 +77,8 @@ def raw_engine(frames: list[bytes], paced_fps: float, paced_frames: int = 60) ->
     for i, jpeg in enumerate(frames[:paced_frames]):
         time.sleep(max(0.0, start + i / paced_fps - time.perf_counter()))
         t0 = time.perf_counter()
-        tracker.track(decode_image(jpeg), i / paced_fps)
+        # Timestamps go on from the first pass: the tracker ignores going back in time.
+        tracker.track(engine, decode_image(jpeg), (len(frames) + 1) / 30 + i / paced_fps)
         paced.append(time.perf_counter() - t0)
     return {
         "p50_ms": float(np.median(times) * 1000),

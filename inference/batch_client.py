@@ -8,7 +8,7 @@ calls may be out at once; when the backend is idle a lone frame goes at once (``
 default 0). Results come back per item: one frame's error (an undecodable JPEG) does not
 fail the others; a failed call fails each of its frames, and the streams go on.
 
-Per-stream state (tracking ROI, smoother) stays with the streams (:class:`TrackedStream`);
+Per-stream state (tracking ROI, smoother) stays with the streams (:class:`StreamTracker`);
 the backend stays stateless.
 """
 
@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from inference.batching import ContinuousBatcher, ObserveFn
 from inference.client import ModelInfo, PoseStream
 from inference.local_client import FrameError, FrameItem, unwrap
-from inference.stream import TrackedStream
+from inference.tracking import StreamTracker
 from inference.types import FrameResult, Roi
 
 #: One backend call: results per item, in order (errors as FrameError, not raised).
@@ -61,7 +61,7 @@ class BatchingPoseClient:
 
     def open_stream(self) -> PoseStream:
         """A new tracked stream (ROI + smoother on this side)."""
-        return TrackedStream(self.estimate)
+        return StreamTracker(self.estimate)
 
     async def estimate(self, jpeg: bytes, roi: Roi | None) -> FrameResult:
         """One frame, sent in a call with whatever else is ready."""

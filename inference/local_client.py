@@ -18,7 +18,7 @@ from inference.client import InvalidFrameError, ModelInfo, PoseBackendError, Pos
 from inference.pose.config import DEFAULT_MODEL_DIR, PoseEngineConfig
 from inference.pose.engine import PoseEngine
 from inference.pose.images import InvalidImageError, decode_image
-from inference.stream import TrackedStream
+from inference.tracking import StreamTracker
 from inference.types import FrameResult, PoseRequest, Roi
 
 #: A real person (ml_models/README.md, "Probe image"): health checks and /test-models run
@@ -106,7 +106,7 @@ class LocalPoseClient:
 
     def open_stream(self) -> PoseStream:
         """A new tracked stream."""
-        return TrackedStream(self.estimate)
+        return StreamTracker(self.estimate)
 
     async def estimate(self, jpeg: bytes, roi: Roi | None) -> FrameResult:
         """Pose of one JPEG given the stream's ROI (batched with concurrent calls)."""

@@ -1,9 +1,9 @@
 """Offline analysis of a video file: pose tracking + one analyzer, for the CLI and jobs.
 
-``posecoach analyze VIDEO --exercise TYPE [--json] [--annotate OUT.mp4]`` is
-:func:`run_analyze`; the work itself is :func:`analyze_video`. The pose tracker is
-injected (anything with ``track(image_rgb, timestamp_s) -> Pose | None``) so tests and
-the evaluation can use cached landmarks; by default the project's engine is used.
+``posecoach analyze VIDEO --exercise TYPE [--json] [--annotate OUT.mp4] [--set-gap S]``
+is :func:`run_analyze`; the work itself is :func:`analyze_video`. Frames go through the
+same :class:`~inference.tracking.StreamTracker` a live session uses, over an injected
+engine (by default the project's PoseEngine).
 """
 
 from __future__ import annotations
@@ -13,12 +13,18 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TextIO
 
 import cv2
 import numpy as np
 
-from inference.analyzers import EXERCISE_TYPES, SessionSummary, create_analyzer
+from inference.analyzers import (
+    DEFAULT_SET_GAP_S,
+    EXERCISE_TYPES,
+    SessionSummary,
+    create_analyzer,
+)
+from inference.tracking import FrameEngine, StreamTracker
 from inference.types import Pose
 
 #: BlazePose skeleton edges drawn on annotated videos.
@@ -44,46 +50,37 @@ EDGES = (
 )
 
 
-class Tracker(Protocol):
-    """Per-stream pose tracker (keeps ROI and smoothing state between frames)."""
+def default_engine() -> FrameEngine:
+    """The project's PoseEngine (imported lazily: it loads the model runtime)."""
+    from inference.pose.engine import PoseEngine
 
-    def track(self, image_rgb: np.ndarray, timestamp_s: float) -> Pose | None:
-        """Pose of the frame at ``timestamp_s`` (None: nobody found)."""
-        ...
-
-
-def default_tracker() -> Tracker:
-    """The project's PoseTracker over a PoseEngine (imported lazily: heavy runtime)."""
-    try:
-        from inference.pose.engine import PoseEngine
-        from inference.pose.tracker import PoseTracker
-    except ImportError as exc:  # the engine lands in its own issue
-        raise RuntimeError(f"pose engine not available: {exc}") from exc
-    tracker: Tracker = PoseTracker(PoseEngine())
-    return tracker
+    return PoseEngine()
 
 
 def analyze_video(
     path: str | Path,
     exercise: str,
-    tracker_factory: Callable[[], Tracker] = default_tracker,
+    engine: FrameEngine | None = None,
     body_weight_kg: float = 70.0,
     annotate: str | Path | None = None,
     progress: TextIO | None = None,
+    set_gap_s: float = DEFAULT_SET_GAP_S,
 ) -> SessionSummary:
-    """Run tracker + analyzer over every frame of a video and return the summary.
+    """Track every frame of a video with a :class:`StreamTracker` and analyze it.
 
-    Timestamps come from the frame index and the container's frame rate. With
-    ``annotate`` an mp4 with skeleton, counter and feedback is written; with
+    Timestamps come from the frame index and the container's frame rate. ``engine``
+    defaults to the project's PoseEngine; ``set_gap_s`` is the rest that closes a set.
+    With ``annotate`` an mp4 with skeleton, counter and feedback is written; with
     ``progress`` (e.g. ``sys.stderr``) a progress bar is drawn there.
     """
-    analyzer = create_analyzer(exercise, body_weight_kg=body_weight_kg)
+    analyzer = create_analyzer(exercise, body_weight_kg=body_weight_kg, set_gap_s=set_gap_s)
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         raise FileNotFoundError(f"cannot open video {path}")
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or 0
-    tracker = tracker_factory()
+    engine = engine if engine is not None else default_engine()
+    tracker = StreamTracker()
     writer: cv2.VideoWriter | None = None
     index = 0
     try:
@@ -92,7 +89,7 @@ def analyze_video(
             if not ok:
                 break
             t = index / fps
-            pose = tracker.track(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), t)
+            pose = tracker.track(engine, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), t).pose
             metrics = analyzer.update(pose, t).metrics
             if annotate is not None:
                 if writer is None:
@@ -154,26 +151,59 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weight", type=float, default=70.0, help="body weight in kg (calories)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--annotate", type=Path, help="write an annotated mp4 here")
+    p.add_argument(
+        "--set-gap",
+        type=float,
+        default=DEFAULT_SET_GAP_S,
+        help="seconds of rest between reps that close a set (default %(default)s)",
+    )
     return p
 
 
 def run_analyze(
-    argv: Sequence[str] | None = None, tracker_factory: Callable[[], Tracker] = default_tracker
+    argv: Sequence[str] | None = None, engine_factory: Callable[[], FrameEngine] = default_engine
 ) -> int:
     """CLI entry: parse ``argv``, analyze, print the summary; returns the exit status."""
     args = build_parser().parse_args(argv)
     summary = analyze_video(
-        args.video, args.exercise, tracker_factory, args.weight, args.annotate, progress=sys.stderr
+        args.video,
+        args.exercise,
+        engine_factory(),
+        args.weight,
+        args.annotate,
+        progress=sys.stderr,
+        set_gap_s=args.set_gap,
     )
-    if args.json:
-        print(json.dumps(summary.to_dict()))
-    else:
-        print(
-            f"{summary.exercise}: {summary.reps} reps, {summary.good_reps} good, "
-            f"form {summary.form_accuracy:.0f}%, {summary.duration_s:.1f} s, "
-            f"{summary.calories:.1f} kcal"
-        )
-        for r in summary.rep_details:
-            faults = ", ".join(r.faults) or "good"
-            print(f"  rep {r.index}: {r.start_s:.1f}-{r.end_s:.1f}s  {faults}")
+    print(json.dumps(summary.to_dict()) if args.json else "\n".join(report_lines(summary)))
     return 0
+
+
+def report_lines(summary: SessionSummary) -> list[str]:
+    """The summary as text: totals, then each set and each rep with its tempo and range."""
+    sides = ""
+    if summary.reps_left is not None:
+        sides = f" (left {summary.reps_left}, right {summary.reps_right})"
+    lines = [
+        f"{summary.exercise}: {summary.reps} reps{sides}, {summary.good_reps} good, "
+        f"form {summary.form_accuracy:.0f}%, {summary.duration_s:.1f} s, "
+        f"{summary.calories:.1f} kcal"
+    ]
+    for st in summary.sets:
+        rest = "" if st.rest_after_s is None else f", then {st.rest_after_s:.0f} s rest"
+        tired = f"; {st.cue}" if st.cue else ""
+        lines.append(
+            f"  set {st.index}: {st.reps} reps, {st.time_under_tension_s:.1f} s under tension"
+            f"{rest}{tired}"
+        )
+    for r in summary.rep_details:
+        tempo = " / ".join(
+            "-" if v is None else f"{v:.1f}"
+            for v in (r.eccentric_s, r.bottom_pause_s, r.concentric_s, r.top_pause_s)
+        )
+        side = f" {r.side}" if r.side else ""
+        lines.append(
+            f"  rep {r.index}{side}: {r.start_s:.1f}-{r.end_s:.1f} s, tempo {tempo} s "
+            f"(down / bottom / up / top), range {r.range_deg:.0f} deg "
+            f"({100 * r.range_share:.0f} %), {', '.join(r.faults) or 'good'}"
+        )
+    return lines

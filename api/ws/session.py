@@ -90,15 +90,9 @@ class ExerciseSession:
                 None if pose is None else np.round(pose.landmarks.astype(np.float64), 4).tolist()
             )
         if "events" in self.extensions:
-            message["events"] = [
-                {
-                    "kind": e.kind,
-                    "t": round(e.t, 3),
-                    **({"rep": e.rep.index, "faults": list(e.rep.faults)} if e.rep else {}),
-                    **({"hold_s": round(e.hold_s, 2)} if e.hold_s is not None else {}),
-                }
-                for e in update.events
-            ]
+            # Sides and the current set ride in metrics; reps carry tempo, range and set.
+            message["metrics"].update(update.extra)
+            message["events"] = [e.to_dict() for e in update.events]
         if "latency" in self.extensions:
             message["latency_ms"] = {k: round(v, 2) for k, v in latency.items()}
         if "stats" in self.extensions:

@@ -11,14 +11,18 @@ squats 5.0; 02054 resistance training, 8-15 reps (curls, presses) 3.5.
 """
 
 from inference.analyzers.base import (
+    DEFAULT_SET_GAP_S,
+    FATIGUE,
     HOLD_BROKEN,
     HOLD_STARTED,
     REP_COMPLETED,
+    SET_COMPLETED,
     AnalyzerEvent,
     AnalyzerUpdate,
     ExerciseAnalyzer,
     RepDetail,
     SessionSummary,
+    SetSummary,
     calories_kcal,
 )
 from inference.analyzers.registry import (
@@ -29,15 +33,19 @@ from inference.analyzers.registry import (
 )
 
 __all__ = [
+    "DEFAULT_SET_GAP_S",
     "EXERCISE_TYPES",
+    "FATIGUE",
     "HOLD_BROKEN",
     "HOLD_STARTED",
     "REP_COMPLETED",
+    "SET_COMPLETED",
     "AnalyzerEvent",
     "AnalyzerUpdate",
     "ExerciseAnalyzer",
     "RepDetail",
     "SessionSummary",
+    "SetSummary",
     "UnknownExerciseError",
     "calories_kcal",
     "create_analyzer",

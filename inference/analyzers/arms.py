@@ -11,11 +11,18 @@ from inference.types import Pose
 
 
 def arm_sides(pose: Pose) -> list[g.Side]:
-    """The arms worth measuring: side-on only the near arm (the far one is guessed)."""
-    if g.view(pose) == g.SIDE:
-        s = g.best_side(pose, "upper")
-        return [] if s is None else [s]
-    return g.visible_sides(pose, "upper")
+    """The arms worth measuring: those whose shoulder, elbow and wrist the model sees.
+
+    Each arm is judged on its own visibility, in every view: side-on the far arm is
+    usually occluded (the model then lowers its visibility and it is left out rather than
+    counted from a guess), but when it swings into view it counts like the near one.
+    """
+    return g.visible_sides(pose, "arm")
+
+
+def seen(pose: Pose, s: g.Side) -> float:
+    """Mean visibility of the arm's shoulder, elbow and wrist: how well the camera sees it."""
+    return g.mean_visibility(pose, (s.shoulder, s.elbow, s.wrist))
 
 
 def elbow_angle(pose: Pose, s: g.Side) -> float:
@@ -24,7 +31,12 @@ def elbow_angle(pose: Pose, s: g.Side) -> float:
 
 
 def upper_arm_angle(pose: Pose, s: g.Side) -> float:
-    """Angle between the upper arm and the torso (hip-shoulder-elbow), 0 = arm by the side."""
+    """Angle between the upper arm and the torso (hip-shoulder-elbow), 0 = arm by the side.
+
+    NaN when the hip is not visible (the angle would rest on a guessed landmark).
+    """
+    if not g.visible(pose, (s.hip,)):
+        return math.nan
     return g.joint_angle(pose, s.hip, s.shoulder, s.elbow, world=g.view(pose) != g.SIDE)
 
 

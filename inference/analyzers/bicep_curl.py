@@ -1,7 +1,9 @@
 """Bicep curl: counted per arm on elbow flexion; judged on upper-arm swing and range.
 
-Each arm has its own state machine, so alternating curls count one rep per arm; when
-both arms curl together their overlapping cycles merge into one rep.
+Each arm has its own state machine, so alternating curls count one rep per arm
+(``reps_left`` / ``reps_right``); when both arms curl together their work phases
+overlap and merge into one rep (side ``both``). An arm the camera does not see is not
+counted; the other one still is.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class BicepCurlAnalyzer(RepAnalyzer):
     channels = ("left", "right")
     rest_stage = "down"
     work_stage = "up"
+    sided = True
+    lifts_toward_work = True
     fault_messages = {
         "elbow_swing": "Keep your elbows by your sides: your upper arm is swinging forward",
         "incomplete_top": "Curl all the way up: squeeze at the top",
@@ -53,6 +57,7 @@ class BicepCurlAnalyzer(RepAnalyzer):
         for s in sides:
             signals[s.name] = 180.0 - arms.elbow_angle(pose, s)
             feats[f"upper_{s.name}"] = arms.upper_arm_angle(pose, s)
+            feats[f"seen_{s.name}"] = arms.seen(pose, s)
         return Measurement(signals, feats)
 
     def judge(self, frames: list[dict[str, float]], cycle: Cycle, channel: str) -> list[str]:

@@ -33,6 +33,7 @@ class JumpingJackAnalyzer(RepAnalyzer):
     met = 8.0  # Compendium 2011, code 02020: calisthenics (jumping jacks...), vigorous effort
     rest_stage = "down"
     work_stage = "up"
+    lifts_toward_work = True  # raising the arms is the concentric phase
     fault_messages = {
         "arms_low": "Bring your hands all the way up over your head",
         "legs_narrow": "Jump your feet out wider",
@@ -62,13 +63,14 @@ class JumpingJackAnalyzer(RepAnalyzer):
         if scale < 1e-6:
             return Measurement(problem=STEP_BACK)
         height = float(np.mean([(xy[s.shoulder, 1] - xy[s.wrist, 1]) / scale for s in sides]))
+        arm = g.nanmean([g.joint_angle(pose, s.hip, s.shoulder, s.wrist) for s in sides])
         spread = math.nan
         if g.view(pose) != g.SIDE and g.visible(pose, (L.LEFT_ANKLE, L.RIGHT_ANKLE), 0.3):
             w = pose.world.astype(np.float64)
             hips = float(np.linalg.norm(w[L.LEFT_HIP] - w[L.RIGHT_HIP]))
             if hips > 1e-3:
                 spread = float(np.linalg.norm(w[L.LEFT_ANKLE] - w[L.RIGHT_ANKLE])) / hips
-        return Measurement({"body": height}, {"height": height, "spread": spread})
+        return Measurement({"body": height}, {"height": height, "spread": spread, "arm": arm})
 
     def judge(self, frames: list[dict[str, float]], cycle: Cycle, channel: str) -> list[str]:
         """Arm amplitude from the peak; legs from the widest stance seen during the rep."""
@@ -79,3 +81,10 @@ class JumpingJackAnalyzer(RepAnalyzer):
         if math.isfinite(spread) and spread < MIN_FEET_SPREAD:
             faults.append("legs_narrow")
         return faults
+
+    def range_deg(
+        self, frames: list[dict[str, float]], cycle: Cycle, channel: str, rest_level: float
+    ) -> float:
+        """Arm elevation (hip-shoulder-wrist angle) from the sides to overhead, in degrees."""
+        arm = [f["arm"] for f in frames if math.isfinite(f.get("arm", math.nan))]
+        return max(arm) - min(arm) if len(arm) >= 2 else 0.0

@@ -38,6 +38,7 @@ class LungeAnalyzer(RepAnalyzer):
     met = 3.8  # Compendium 2011, code 02022: calisthenics (lunges...), moderate effort
     rest_stage = "up"
     work_stage = "down"
+    sided = True
     fault_messages = {
         "front_knee_forward": "Take a longer step: your front knee is shooting past your toes",
         "shallow": "Lower your back knee toward the floor",

@@ -9,11 +9,13 @@ has lasted ``START_S`` and breaks when it has been lost for ``BREAK_S``.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from inference.analyzers import geometry as g
 from inference.analyzers.base import (
+    DEFAULT_SET_GAP_S,
     HOLD_BROKEN,
     HOLD_STARTED,
     AnalyzerEvent,
@@ -44,9 +46,10 @@ class PlankAnalyzer(ExerciseAnalyzer):
     exercise = "plank"
     met = 3.8  # Compendium 2011, code 02022: calisthenics, moderate effort (no plank code)
 
-    def __init__(self, body_weight_kg: float = 70.0) -> None:
-        """Start with no hold."""
-        super().__init__(body_weight_kg)
+    def __init__(self, body_weight_kg: float = 70.0, set_gap_s: float = DEFAULT_SET_GAP_S) -> None:
+        """Start with no hold (``set_gap_s`` is accepted for uniformity: holds form no sets)."""
+        super().__init__(body_weight_kg, set_gap_s)
+        self._metrics: dict[str, Any] = {}
         self._first_t: float | None = None
         self._last_t: float | None = None
         self._pos_since: float | None = None  # position held since (not yet a hold)
@@ -60,9 +63,11 @@ class PlankAnalyzer(ExerciseAnalyzer):
 
     def update(self, pose: Pose | None, t: float) -> AnalyzerUpdate:
         """Feed one frame; emits HOLD_STARTED / HOLD_BROKEN events."""
+        if self._last_t is not None and t <= self._last_t:
+            return AnalyzerUpdate(dict(self._metrics))  # out of order: changes nothing
         if self._first_t is None:
             self._first_t = t
-        dt = 0.0 if self._last_t is None else min(max(t - self._last_t, 0.0), 1.0)
+        dt = 0.0 if self._last_t is None else min(t - self._last_t, 1.0)
         self._last_t = t
         ok, fault, problem = self._judge(pose)
         events: list[AnalyzerEvent] = []
@@ -94,13 +99,13 @@ class PlankAnalyzer(ExerciseAnalyzer):
                     events.append(AnalyzerEvent(HOLD_BROKEN, t, hold_s=round(length, 2)))
         hint = FAULT_MESSAGES[fault] if fault else ("Hold it!" if self._holding else "")
         feedback = problem or hint
-        metrics = {
+        self._metrics = {
             "counter": int(self._held),
             "stage": "hold" if self._holding else "",
             "form_accuracy": self._accuracy(),
             "form_feedback": feedback,
         }
-        return AnalyzerUpdate(metrics, tuple(events))
+        return AnalyzerUpdate(dict(self._metrics), tuple(events))
 
     def summary(self) -> SessionSummary:
         """Seconds held (``hold_s``; ``reps`` is the whole seconds), accuracy, calories."""

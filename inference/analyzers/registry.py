@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inference.analyzers.base import ExerciseAnalyzer
+from inference.analyzers.base import DEFAULT_SET_GAP_S, ExerciseAnalyzer
 from inference.analyzers.bicep_curl import BicepCurlAnalyzer
 from inference.analyzers.jumping_jack import JumpingJackAnalyzer
 from inference.analyzers.lunge import LungeAnalyzer
@@ -44,16 +44,19 @@ class UnknownExerciseError(ValueError):
         super().__init__(f"unknown exercise type {exercise_type!r}; known types: {known}")
 
 
-def create_analyzer(exercise_type: str, body_weight_kg: float = 70.0) -> ExerciseAnalyzer:
+def create_analyzer(
+    exercise_type: str, body_weight_kg: float = 70.0, set_gap_s: float = DEFAULT_SET_GAP_S
+) -> ExerciseAnalyzer:
     """A new analyzer for one session of ``exercise_type``.
 
-    Raises :class:`UnknownExerciseError` for an unknown type and ``ValueError`` for a
-    non-positive body weight.
+    ``set_gap_s``: a rest at least this long between reps closes a set. Raises
+    :class:`UnknownExerciseError` for an unknown type and ``ValueError`` for a
+    non-positive body weight or gap.
     """
     cls = _CLASSES.get(exercise_type)
     if cls is None:
         raise UnknownExerciseError(exercise_type)
-    return cls(body_weight_kg=body_weight_kg)
+    return cls(body_weight_kg=body_weight_kg, set_gap_s=set_gap_s)
 
 
 def met_for(exercise_type: str) -> float:

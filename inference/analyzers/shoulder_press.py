@@ -1,4 +1,8 @@
-"""Shoulder press: counted on wrist height above the shoulders; judged on lockout and back."""
+"""Shoulder press: counted on wrist height above the shoulders; judged on lockout and back.
+
+Each arm is counted on its own (one-arm and alternating presses count per side); both
+arms pressing together merge into one rep. The range of motion is the elbow's, in degrees.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ class ShoulderPressAnalyzer(RepAnalyzer):
     channels = ("left", "right")
     rest_stage = "down"
     work_stage = "up"
+    sided = True
+    lifts_toward_work = True
     fault_messages = {
         "incomplete_lockout": "Press all the way up until your arms are straight",
         "back_arch": "Squeeze your glutes and keep your ribs down: don't lean back",
@@ -49,7 +55,9 @@ class ShoulderPressAnalyzer(RepAnalyzer):
         signals = {s.name: arms.wrist_height(pose, s) for s in sides}
         back = backward_lean_deg(pose)
         cues = ("back_arch",) if back > MAX_BACK_LEAN else ()
-        return Measurement(signals, {"back": back}, cues)
+        feats = {f"elbow_{s.name}": arms.elbow_angle(pose, s) for s in sides}
+        feats |= {f"seen_{s.name}": arms.seen(pose, s) for s in sides}
+        return Measurement(signals, {"back": back, **feats}, cues)
 
     def judge(self, frames: list[dict[str, float]], cycle: Cycle, channel: str) -> list[str]:
         """Lockout from the cycle's peak; back arch from every frame of the rep."""
@@ -60,6 +68,14 @@ class ShoulderPressAnalyzer(RepAnalyzer):
         if len(back) >= 2 and max(back) > MAX_BACK_LEAN:
             faults.append("back_arch")
         return faults
+
+    def range_deg(
+        self, frames: list[dict[str, float]], cycle: Cycle, channel: str, rest_level: float
+    ) -> float:
+        """Elbow extension from the racked position to lockout, in degrees."""
+        key = f"elbow_{channel}"
+        elbow = [f[key] for f in frames if math.isfinite(f.get(key, math.nan))]
+        return max(elbow) - min(elbow) if len(elbow) >= 2 else 0.0
 
 
 def backward_lean_deg(pose: Pose) -> float:

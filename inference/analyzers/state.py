@@ -7,9 +7,20 @@ squat, elbow flexion for a curl, ...). A rep is one full cycle rest -> work -> r
 * ``exit`` (< ``enter``): the signal must fall back to this value to finish it.
 
 The gap between the two is the hysteresis that keeps jitter around a single
-threshold from producing extra reps. The machine only arms after it has seen the rest
-position, so someone walking into frame mid-movement is not counted, and it disarms
-when the signal is missing for longer than ``max_gap_s`` (person out of frame).
+threshold from producing extra reps, and every counted cycle covers at least
+``min_range`` (never less than the band).
+
+Where the machine starts: it learns its phase from the first clear extreme it sees, so a
+camera that starts mid-set counts the rep it finishes. A first value at or past
+``enter`` means a rep is in progress (it is *joined*: counted once the signal falls back
+through the whole band to ``exit``); a first value at or under ``exit`` means rest; in
+between it waits. Once it has tracked the signal, losing it is different: after a gap
+longer than ``max_gap_s`` (person out of frame, limb hidden) or :meth:`disarm` (a cut,
+the tracker jumping to someone else, a rep stuck far too long) the rep that was under way
+is void and nothing counts until the rest position is seen again.
+
+Crossing times are interpolated between the two samples around each threshold, so
+they do not depend on where the frames happen to fall.
 """
 
 from __future__ import annotations
@@ -22,8 +33,8 @@ from enum import StrEnum
 class Phase(StrEnum):
     """Where the machine is within a rep."""
 
-    UNARMED = "unarmed"  # rest position not seen yet (or lost): nothing is counted
-    REST = "rest"  # at or near the rest position, armed
+    UNARMED = "unarmed"  # no trusted phase: not seen yet, or lost (gap, cut)
+    REST = "rest"  # at or near the rest position
     WORK = "work"  # past ``enter``: a rep is in progress
 
 
@@ -31,21 +42,32 @@ class Phase(StrEnum):
 class Cycle:
     """One completed rest -> work -> rest cycle of the signal."""
 
-    start_s: float  # last time the signal was at rest before the rep
+    start_s: float  # last time the signal was at rest before the rep (first seen if joined)
     peak_s: float  # time of the deepest point
-    end_s: float  # time the signal returned to rest
+    end_s: float  # the signal crossed ``exit`` on its way back: the rep counts here
     peak: float  # deepest signal value
-    baseline: float  # rest value before the rep
+    baseline: float  # rest value before the rep (``exit`` when joined mid-rep)
+    work_start_s: float  # the signal crossed ``enter`` going in (first seen if joined)
+    work_end_s: float  # the signal crossed ``enter`` coming back
+    joined: bool = False  # the rep was in progress when the signal was first seen
 
     @property
     def duration_s(self) -> float:
-        """Whole rep time."""
+        """Whole rep time (from ``start_s`` to ``end_s``)."""
         return self.end_s - self.start_s
 
     @property
     def range(self) -> float:
         """Range of motion covered, in signal units."""
         return self.peak - self.baseline
+
+
+def crossing(t0: float, v0: float, t1: float, v1: float, level: float) -> float:
+    """Time at which the line from (t0, v0) to (t1, v1) passes ``level`` (clamped)."""
+    if v1 == v0:
+        return t1
+    u = (level - v0) / (v1 - v0)
+    return t0 + min(1.0, max(0.0, u)) * (t1 - t0)
 
 
 class RepStateMachine:
@@ -70,16 +92,28 @@ class RepStateMachine:
         self.max_rep_s = max_rep_s
         self.max_gap_s = max_gap_s
         self.phase = Phase.UNARMED
+        self._learning = True  # never tracked yet: may join a rep already in progress
+        self._last: tuple[float, float] | None = None  # previous sample (t, value)
         self._last_seen: float | None = None
         self._rest_t = 0.0
         self._baseline = math.inf
         self._peak = -math.inf
         self._peak_t = 0.0
+        self._work_t = 0.0
+        self._work_end: float | None = None  # last crossing of ``enter`` on the way back
+        self._joined = False
+
+    @property
+    def work_since(self) -> float | None:
+        """When the rep in progress passed ``enter`` (None: no rep in progress)."""
+        return self._work_t if self.phase is Phase.WORK else None
 
     def disarm(self) -> None:
         """Forget any rep in progress; the rest position must be seen again."""
         self.phase = Phase.UNARMED
+        self._learning = False
         self._baseline = math.inf
+        self._last = None
 
     def update(self, value: float | None, t: float) -> Cycle | None:
         """Feed one sample (None = not measurable now); return a cycle when one completes."""
@@ -88,38 +122,61 @@ class RepStateMachine:
                 self.disarm()
             return None
         if self._last_seen is not None and t - self._last_seen > self.max_gap_s:
-            self.disarm()  # came back after a long gap: whatever was in progress is void
+            self.disarm()  # back after a long gap: what was in progress is void
         self._last_seen = t
-
+        previous, self._last = self._last, (t, value)
         if self.phase is Phase.UNARMED:
-            if value <= self.exit:
-                self.phase = Phase.REST
-                self._rest_t = t
-                self._baseline = value
+            self._arm(value, t)
             return None
-
         if self.phase is Phase.REST:
-            if value <= self.exit:
-                self._rest_t = t
-                self._baseline = min(self._baseline, value)
-            if value >= self.enter:
-                self.phase = Phase.WORK
-                self._peak, self._peak_t = value, t
+            self._rest(value, t, previous)
             return None
+        return self._work(value, t, previous)
 
-        # WORK
+    # --- phases -----------------------------------------------------------------------
+    def _arm(self, value: float, t: float) -> None:
+        if value <= self.exit:
+            self.phase, self._rest_t, self._baseline = Phase.REST, t, value
+        elif value >= self.enter and self._learning:
+            # The first clear extreme is the work position: a rep is already under way.
+            self.phase, self._joined, self._work_end = Phase.WORK, True, None
+            self._rest_t = self._work_t = t
+            self._baseline = self.exit
+            self._peak, self._peak_t = value, t
+
+    def _rest(self, value: float, t: float, previous: tuple[float, float] | None) -> None:
+        if value <= self.exit:
+            self._rest_t = t
+            self._baseline = min(self._baseline, value)
+        if value >= self.enter:
+            self.phase, self._joined, self._work_end = Phase.WORK, False, None
+            self._work_t = t if previous is None else crossing(*previous, t, value, self.enter)
+            self._peak, self._peak_t = value, t
+
+    def _work(self, value: float, t: float, previous: tuple[float, float] | None) -> Cycle | None:
         if value > self._peak:
             self._peak, self._peak_t = value, t
         if t - self._rest_t > self.max_rep_s:
             # Stuck in the work zone far too long (e.g. lay down, sat down): not a rep.
             self.disarm()
             return None
+        if value < self.enter and previous is not None and previous[1] >= self.enter:
+            self._work_end = crossing(*previous, t, value, self.enter)
         if value > self.exit:
             return None
-        cycle = Cycle(self._rest_t, self._peak_t, t, self._peak, self._baseline)
-        self.phase = Phase.REST
-        self._rest_t = t
-        self._baseline = value
+        end = t if previous is None else crossing(*previous, t, value, self.exit)
+        work_end = end if self._work_end is None else self._work_end
+        cycle = Cycle(
+            start_s=self._rest_t,
+            peak_s=self._peak_t,
+            end_s=end,
+            peak=self._peak,
+            baseline=self._baseline,
+            work_start_s=self._work_t,
+            work_end_s=max(work_end, self._peak_t),
+            joined=self._joined,
+        )
+        self.phase, self._rest_t, self._baseline = Phase.REST, t, value
         if cycle.duration_s < self.min_rep_s or cycle.range < self.min_range:
             return None
         return cycle

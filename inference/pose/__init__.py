@@ -1,4 +1,6 @@
-"""BlazePose pose engine: stateless batched inference, tracking and smoothing helpers.
+"""BlazePose pose engine: stateless batched inference and the smoothing filter.
+
+A stream's tracking state (ROI + smoother) lives in :mod:`inference.tracking`.
 
 Importing this package loads no model and does not import onnxruntime or mediapipe;
 models load when an engine is constructed.
@@ -8,7 +10,6 @@ from inference.pose.config import PoseEngineConfig
 from inference.pose.engine import PoseEngine
 from inference.pose.images import InvalidImageError, decode_base64_image, decode_image
 from inference.pose.smoothing import OneEuroParams, PoseSmoother
-from inference.pose.tracker import PoseTracker
 
 __all__ = [
     "InvalidImageError",
@@ -16,7 +17,6 @@ __all__ = [
     "PoseEngine",
     "PoseEngineConfig",
     "PoseSmoother",
-    "PoseTracker",
     "decode_base64_image",
     "decode_image",
 ]

@@ -95,7 +95,8 @@ class MediaPipePoseEngine:
 class MediaPipeTracker:
     """VIDEO-mode reference for one stream: MediaPipe's own tracking and smoothing.
 
-    Same ``track(image_rgb, timestamp_s)`` contract as ``PoseTracker``; timestamps must
+    The reference for :meth:`StreamTracker.track <inference.tracking.StreamTracker.track>`
+    (it returns the pose itself, not a FrameResult); timestamps must
     strictly increase (MediaPipe works in whole milliseconds).
     """
 

@@ -13,6 +13,9 @@ import cv2
 import pytest
 
 from api.cli import main as posecoach
+from inference.analyzers import SessionSummary, create_analyzer
+from inference.pose import PoseEngine
+from inference.tracking import StreamTracker
 from inference.video import analyze_video
 from tests.conftest import VIDEOS_DIR
 
@@ -81,3 +84,50 @@ def test_two_people_and_hard_cuts_do_not_break_the_session() -> None:
     # with a sane, bounded summary rather than a crash or a runaway count
     assert 0 <= summary.reps <= 6
     assert 0 <= summary.form_accuracy <= 100
+
+
+@pytest.fixture(scope="module")
+def engine() -> PoseEngine:
+    """One engine for the module's windowed runs."""
+    return PoseEngine()
+
+
+def analyze_window(
+    engine: PoseEngine, clip: str, exercise: str, start_s: float, end_s: float
+) -> SessionSummary:
+    """Track and analyze only ``[start_s, end_s)`` of a clip: a camera started mid-set."""
+    tracker = StreamTracker()
+    analyzer = create_analyzer(exercise)
+    cap = cv2.VideoCapture(str(VIDEOS_DIR / clip))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    index = 0
+    try:
+        while (ok := cap.read())[0] and index / fps < end_s:
+            t = index / fps
+            if t >= start_s:
+                pose = tracker.track(engine, cv2.cvtColor(ok[1], cv2.COLOR_BGR2RGB), t).pose
+                analyzer.update(pose, t)
+            index += 1
+    finally:
+        cap.release()
+    return analyzer.summary()
+
+
+@pytest.mark.parametrize(
+    ("clip", "exercise", "window", "reps"),
+    [
+        # 5 s of a press opening at the first lockout (~3.1 s): lockout -> bottom -> lockout.
+        ("shoulderpress_side_gym_2reps.mp4", "shoulder_press", (3.1, 8.1), (1, 2)),
+        # Opening at the top of the first curl (tops at 1.0/3.1/5.8/8.2 s).
+        ("curl_outdoor_side_4reps.mp4", "bicep_curl", (1.0, 11.0), (4,)),
+        # Opening at the bottom of the first squat (bottoms 1.5/5.7/10.4 s).
+        ("squat_side_livingroom_3reps.mp4", "squat", (1.5, 14.0), (3,)),
+    ],
+)
+def test_camera_starting_mid_rep_counts_the_rep_it_finishes(
+    engine: PoseEngine, clip: str, exercise: str, window: tuple[float, float], reps: tuple[int, ...]
+) -> None:
+    summary = analyze_window(engine, clip, exercise, *window)
+    assert summary.reps in reps
+    first = summary.rep_details[0]
+    assert first.start_s == pytest.approx(window[0], abs=0.05)  # joined: began before view

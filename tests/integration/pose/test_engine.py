@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.pose import PoseEngine, PoseEngineConfig, PoseTracker
+from inference.pose import PoseEngine, PoseEngineConfig
 from inference.pose.runtime import ModelRuntimeError
+from inference.tracking import StreamTracker
 from inference.types import FrameResult, PoseRequest, Roi
 
 from .conftest import needs_videos, read_frames
@@ -65,13 +66,14 @@ def test_batched_equals_unbatched_on_video_frames(engine: PoseEngine) -> None:
 @pytest.mark.video
 def test_tracker_tracks_without_the_detector(engine: PoseEngine) -> None:
     frames, fps = read_frames("squat_side_livingroom_3reps.mp4", 10, start=30)
-    tracker = PoseTracker(engine)
-    poses = [tracker.track(f, i / fps) for i, f in enumerate(frames)]
-    assert all(p is not None for p in poses)
-    assert tracker.roi is not None and tracker.last_result is not None
-    assert tracker.last_result.timings_ms["detector_ms"] == 0.0  # tracked, not detected
+    tracker = StreamTracker()
+    results = [tracker.track(engine, f, i / fps) for i, f in enumerate(frames)]
+    assert all(r.pose is not None for r in results)
+    assert tracker.crop_roi is not None and tracker.last_t == pytest.approx(9 / fps)
+    assert results[0].timings_ms["detector_ms"] > 0.0
+    assert results[-1].timings_ms["detector_ms"] == 0.0  # tracked, not detected
     tracker.reset()
-    assert tracker.roi is None
+    assert tracker.crop_roi is None
 
 
 def test_empty_batch_and_bad_input(engine: PoseEngine) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.pose import PoseEngine, PoseTracker
+from inference.pose import PoseEngine
 from inference.pose.mediapipe_engine import MediaPipePoseEngine, MediaPipeTracker
+from inference.tracking import StreamTracker
 from inference.types import PoseRequest
 
 from .conftest import needs_videos, read_frames
@@ -32,12 +33,12 @@ def test_tracking_parity_with_mediapipe_tasks(engine: PoseEngine) -> None:
     agree = total = 0
     for clip, start in CLIPS:
         frames, fps = read_frames(clip, FRAMES_PER_CLIP, start)
-        own = PoseTracker(engine)
+        own = StreamTracker()
         ref = MediaPipeTracker(engine.config)
         try:
             for i, frame in enumerate(frames):
                 t = (start + i) / fps
-                mine, theirs = own.track(frame, t), ref.track(frame, t)
+                mine, theirs = own.track(engine, frame, t).pose, ref.track(frame, t)
                 total += 1
                 agree += (mine is None) == (theirs is None)
                 if mine is not None and theirs is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -102,3 +103,32 @@ def frames_for(
 ) -> list[tuple[float, Pose | None]]:
     rng = np.random.default_rng(seed)
     return [(t, make_pose(sc.body(d, yaw), noise=noise, rng=rng)) for t, d in profile]
+
+
+def ramp_profile(
+    reps: int,
+    to_work: float,
+    at_work: float,
+    to_rest: float | Sequence[float],
+    at_rest: float,
+    fps: float = 30.0,
+    lead: float = 1.0,
+    depth: float | Sequence[float] = 1.0,
+) -> list[tuple[float, float]]:
+    """(t, depth) for reps of smooth (cosine) movements with pauses: out to the work
+    position in ``to_work`` s, a pause of ``at_work``, back in ``to_rest`` (one per rep,
+    or the same for all), a pause of ``at_rest``; ``lead`` s at rest before and after."""
+    backs = [to_rest] * reps if isinstance(to_rest, int | float) else list(to_rest)
+    depths = [depth] * reps if isinstance(depth, int | float) else list(depth)
+    segments: list[tuple[float, float, float]] = [(lead, 0.0, 0.0)]  # (duration, from, to)
+    for back, d in zip(backs, depths, strict=True):
+        segments += [(to_work, 0.0, d), (at_work, d, d), (back, d, 0.0), (at_rest, 0.0, 0.0)]
+    segments.append((lead, 0.0, 0.0))
+    ends = np.cumsum([seg[0] for seg in segments])
+    out: list[tuple[float, float]] = []
+    for t in np.arange(0.0, float(ends[-1]), 1.0 / fps):
+        k = int(np.searchsorted(ends, t, side="right"))
+        duration, a, b = segments[min(k, len(segments) - 1)]
+        u = 1.0 - (float(ends[min(k, len(segments) - 1)]) - t) / duration if duration else 1.0
+        out.append((float(t), a + (b - a) * (1.0 - math.cos(math.pi * u)) / 2.0))
+    return out

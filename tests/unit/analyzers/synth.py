@@ -31,9 +31,11 @@ class Body:
     hip_r: float | None = None
     leg_out: float = 0.0  # legs abducted sideways (jumping jack)
     lean: float = 0.0  # torso forward lean
-    arm: float = 0.0  # upper arm from hanging down
+    arm: float = 0.0  # upper arm from hanging down, both arms unless arm_r given
     arm_plane: str = "sagittal"  # or "frontal" (raised sideways)
-    elbow: float = 0.0  # elbow flexion, forearm rotating further along the arm plane
+    elbow: float = 0.0  # elbow flexion along the arm plane, both arms unless elbow_r given
+    arm_r: float | None = None
+    elbow_r: float | None = None
     pitch: float = 0.0  # whole body: 0 upright, 90 face-down horizontal
     yaw: float = 0.0  # camera yaw: 0 front view, 90 side view
 
@@ -89,8 +91,10 @@ def world_points(b: Body) -> np.ndarray:
         p[foot_i] = ankle + 0.07 * DOWN + 0.15 * FWD
         sh = hip + 0.5 * torso + 0.08 * out
         plane = FWD if b.arm_plane == "sagittal" else out
-        elbow = sh + 0.3 * _dir(b.arm, plane)
-        wrist = elbow + 0.25 * _dir(b.arm + b.elbow, plane)
+        arm_f = b.arm_r if right and b.arm_r is not None else b.arm
+        elbow_f = b.elbow_r if right and b.elbow_r is not None else b.elbow
+        elbow = sh + 0.3 * _dir(arm_f, plane)
+        wrist = elbow + 0.25 * _dir(arm_f + elbow_f, plane)
         p[sh_i], p[el_i], p[wr_i] = sh, elbow, wrist
         for extra in (
             (L.LEFT_PINKY, L.LEFT_INDEX, L.LEFT_THUMB)
@@ -117,8 +121,13 @@ def make_pose(
     rng: np.random.Generator | None = None,
     visibility: float = 0.95,
     shift: float = 0.0,
+    hidden_arms: tuple[str, ...] = (),
 ) -> Pose:
-    """Project a body into a 640x480 frame (~0.4 image heights per metre)."""
+    """Project a body into a 640x480 frame (~0.4 image heights per metre).
+
+    ``hidden_arms`` ("left", "right"): that arm's elbow and wrist get a low visibility,
+    as the model reports an arm hidden behind the body (its position is a guess).
+    """
     w = world_points(b)
     if noise and rng is not None:
         w = w + rng.normal(0.0, noise, w.shape)
@@ -130,4 +139,7 @@ def make_pose(
     if b.yaw > 60:  # side-on: the far (right) side is hidden behind the body
         for i in SIDE_LANDMARKS[RIGHT]:
             lm[i, 3] = 0.3
+    for name in hidden_arms:
+        _, elbow_i, wrist_i, *_ = SIDE_LANDMARKS[name]
+        lm[[elbow_i, wrist_i], 3] = 0.2
     return Pose(lm, w.astype(np.float32), 1.0, 640, 480)

@@ -94,3 +94,27 @@ def test_noise_free_counts_are_deterministic() -> None:
     b = run(sc.exercise, frames_for(sc, depth_profile(3, 2.0, 30.0), noise=0.01, seed=9))
     assert a[0] == b[0] == 3
     assert np.isfinite(a[1].form_accuracy)
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=IDS)
+def test_jitter_at_60_fps_is_no_cut(sc: Scenario) -> None:
+    """Between frames 1/60 s apart, landmark jitter alone reads as a fast core."""
+    frames = frames_for(sc, depth_profile(5, sc.period_s, 60.0), noise=0.012, seed=5)
+    assert run(sc.exercise, frames)[0] == 5
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=IDS)
+def test_left_right_label_swap_is_no_cut(sc: Scenario) -> None:
+    """The model swapping its left and right labels mid-rep moves no body: still counted."""
+    from inference.analyzers.geometry import SIDE_LANDMARKS
+
+    left, right = list(SIDE_LANDMARKS["left"]), list(SIDE_LANDMARKS["right"])
+    frames = frames_for(sc, depth_profile(3, sc.period_s, 30.0))
+    swapped: list[tuple[float, Pose | None]] = []
+    for i, (t, pose) in enumerate(frames):
+        if pose is not None and 75 <= i < 80:  # a few frames inside the second rep
+            lm, world = pose.landmarks.copy(), pose.world.copy()
+            lm[left + right], world[left + right] = lm[right + left], world[right + left]
+            pose = Pose(lm, world, pose.presence, pose.image_width, pose.image_height)
+        swapped.append((t, pose))
+    assert run(sc.exercise, swapped)[0] == 3

@@ -1,0 +1,159 @@
+"""Live over the WebSocket (real Ray Serve) equals `posecoach analyze`, on every counted clip.
+
+Each clip is streamed as a camera would: JPEG frames with their capture time ``t``, paced
+at the clip's frame rate (:func:`tests.clips.paced`; the server does not let a client's
+clock run ahead of its own). A frame also waits for the previous one's answer: on a box
+that keeps up this changes nothing, on a slower one the stream falls behind real time
+(allowed: capture times may lag the server's clock) instead of losing frames to the
+latest-frame-wins scheduler, so every frame is analysed.
+
+`posecoach analyze` runs on a lossless copy of exactly the frames sent (each JPEG
+decoded, written as FFV1), so both paths see the same pixels and a difference can only be
+the pipeline's: tracking, timestamps, batching. Both must give the manifest's count and
+the same per-rep start and end times, within one frame, once the session clock's offset
+is taken out (it puts the first frame on the server's arrival time; the ``events``
+extension's ``t`` shows it).
+
+Slow by nature: each clip takes at least its own length to stream (about 4.5 min of video
+in all), plus the offline run.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from api.cli import main as posecoach
+from tests.clips import clip_jpegs, paced
+from tests.conftest import VIDEOS_DIR
+from tests.system.test_serve import _register
+
+MANIFEST = VIDEOS_DIR / "manifest.json"
+
+
+def _counted_clips() -> list[dict[str, Any]]:
+    """Real clips with a rep count (the animated sanity clips and holds are left out)."""
+    if not MANIFEST.exists():
+        return []
+    videos = json.loads(MANIFEST.read_text())["videos"]
+    return [v for v in videos if v.get("reps") and "use" not in v]
+
+
+pytestmark = [
+    pytest.mark.ray,
+    pytest.mark.video,
+    pytest.mark.skipif(not MANIFEST.exists(), reason=f"shared clips not found at {VIDEOS_DIR}"),
+]
+
+
+def _frames_sent(clip: Path, copy: Path) -> tuple[list[tuple[float, bytes]], float]:
+    """The clip as (t, JPEG) frames, the same frames decoded into a lossless FFV1 copy,
+    and the clip's fps."""
+    cap = cv2.VideoCapture(str(clip))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    cap.release()
+    frames = list(clip_jpegs(str(clip)))
+    writer: cv2.VideoWriter | None = None
+    try:
+        for _, jpeg in frames:
+            decoded = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+            assert decoded is not None
+            if writer is None:
+                size = (decoded.shape[1], decoded.shape[0])
+                writer = cv2.VideoWriter(str(copy), cv2.VideoWriter.fourcc(*"FFV1"), fps, size)
+                assert writer.isOpened(), "OpenCV cannot write FFV1 here"
+            writer.write(decoded)
+    finally:
+        if writer is not None:
+            writer.release()
+    return frames, fps
+
+
+def _offline(copy: Path, exercise: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    capsys.readouterr()
+    assert posecoach(["analyze", str(copy), "--exercise", exercise, "--json"]) == 0
+    summary: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return summary
+
+
+def _stream(base: str, exercise: str, frames: list[tuple[float, bytes]]) -> dict[str, Any]:
+    """Send the frames in real time; ``exercise_completed``, with the replies under
+    ``replies``."""
+    token = _register(base)
+    replies: list[dict[str, Any]] = []
+    done: dict[str, Any] = {}
+    answered = threading.Condition()
+    with connect(f"ws://{base}/ws/exercise/{exercise}/?token={token}", max_size=None) as ws:
+        ws.send(json.dumps({"type": "start_exercise", "extensions": ["events", "stats"]}))
+        assert json.loads(ws.recv(timeout=30))["type"] == "exercise_started"
+        receiver = threading.Thread(target=_receive, args=(ws, replies, done, answered))
+        receiver.start()
+        for i, (t, jpeg) in enumerate(paced(frames)):
+            with answered:  # never more than one frame ahead of the answers
+                assert answered.wait_for(lambda: len(replies) >= i, timeout=60)  # noqa: B023 (used now)
+            ws.send(json.dumps({"frame": base64.b64encode(jpeg).decode(), "frame_id": i, "t": t}))
+        ws.send(json.dumps({"type": "stop_exercise"}))
+        receiver.join(120)
+    assert done, "no exercise_completed"
+    return done | {"replies": replies}
+
+
+def _receive(
+    ws: ClientConnection,
+    replies: list[dict[str, Any]],
+    done: dict[str, Any],
+    answered: threading.Condition,
+) -> None:
+    while True:
+        message = json.loads(ws.recv(timeout=60))
+        if message["type"] == "exercise_completed":
+            done.update(message)
+            return
+        with answered:
+            replies.append(message)
+            answered.notify()
+
+
+def _rep_offsets(replies: list[dict[str, Any]], fps: float) -> list[float]:
+    """Session time minus capture time at each rep event (the session clock's offset)."""
+    return [
+        e["t"] - r["frame_id"] / fps
+        for r in replies
+        for e in r.get("events", [])
+        if e["kind"] == "rep_completed"
+    ]
+
+
+@pytest.mark.parametrize("clip", _counted_clips(), ids=lambda v: v["file"])
+def test_live_session_equals_posecoach_analyze(
+    serve_url: str, clip: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "sent.avi"
+    frames, fps = _frames_sent(VIDEOS_DIR / clip["file"], copy)
+    offline = _offline(copy, clip["exercise"], capsys)
+    live = _stream(serve_url, clip["exercise"], frames)
+    counters = live["frames"]
+    errors = [r for r in live["replies"] if r["type"] == "error"]
+    assert not errors and counters["failed"] == 0, errors[:3]
+    assert counters["processed"] == len(frames), counters
+    assert live["reps"] == offline["reps"] == clip["reps"], (live["reps"], offline["reps"])
+    assert live["replies"][-1]["metrics"]["counter"] == live["reps"]
+    offsets = _rep_offsets(live["replies"], fps)
+    assert len(offsets) == live["reps"]
+    one_frame = 1.0 / fps
+    reps_live, reps_offline = live["summary"]["rep_details"], offline["rep_details"]
+    for a, b, offset in zip(reps_live, reps_offline, offsets, strict=True):
+        assert (a["side"], a["set_index"]) == (b["side"], b["set_index"])
+        assert a["start_s"] - offset == pytest.approx(b["start_s"], abs=one_frame), (a, b)
+        assert a["end_s"] - offset == pytest.approx(b["end_s"], abs=one_frame), (a, b)
+    if offline["reps_left"] is not None:
+        sides = (live["summary"]["reps_left"], live["summary"]["reps_right"])
+        assert sides == (offline["reps_left"], offline["reps_right"])
