@@ -56,9 +56,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
                 "min_replicas": 2,
                 "initial_replicas": 2,
                 "max_replicas": 32,
-                # One call (about an engine batch of frames) in progress per replica, as
-                # measured on the local cluster (bench/README.md, "Scale out").
-                "target_ongoing_requests": 1,
             },
             "ray_actor_options": {"num_cpus": 1},
         },
@@ -83,8 +80,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
                 "min_replicas": 1,
                 "initial_replicas": 1,
                 "max_replicas": 8,
-                # Calls of up to 64 frames: two in progress keep one GPU fed.
-                "target_ongoing_requests": 2,
             },
             "ray_actor_options": {"num_cpus": 1, "num_gpus": 1},
         },
@@ -112,28 +107,32 @@ def serve_config(variant: str, config_path: Path = DEFAULT_CONFIG) -> dict[str, 
                 deployment.pop("num_replicas", None)
                 deployment.update(copy.deepcopy(INGRESS))
             elif deployment["name"] == "PoseDeployment":
-                deployment.update(copy.deepcopy(spec["deployment"]))
+                options = copy.deepcopy(spec["deployment"])
+                # The policy and its timing stay ray_config.yaml's; only the bounds change.
+                deployment["autoscaling_config"].update(options.pop("autoscaling_config"))
+                deployment.update(options)
     ServeDeploySchema.model_validate(data)  # fail the render, not the cluster
     return data
 
 
 #: scripts/local-cluster: a head and a worker node on one machine, pose autoscaling with room
-#: to move (1-4 replicas, 0.5 CPU each) and short delays, so a load ramp shows it. Each
-#: call from the ingress is one ongoing request at a pose replica and carries about an
-#: engine batch of frames (bench/README.md, "Scale out"): one call in progress per replica
-#: keeps it busy, so the target is 1 and the ingress keeps up to max_replicas calls out.
+#: to move (1-4 replicas, 0.5 CPU each) and short delays, so a load ramp shows it; the
+#: ingress keeps up to max_replicas calls out so every replica can be fed.
 LOCAL_CLUSTER = {
     "autoscaling_config": {
         "min_replicas": 1,
         "initial_replicas": 1,
         "max_replicas": 4,
-        "target_ongoing_requests": 1,
         "upscale_delay_s": 3,
         "downscale_delay_s": 20,
     },
 }
 LOCAL_CLUSTER_BATCHING = {"max_batch": 16, "calls_in_flight": 4}
-LOCAL_CLUSTER_ENV = {"WS_BACKEND_FRAMES_IN_FLIGHT": "16"}
+LOCAL_CLUSTER_ENV = {
+    "WS_BACKEND_FRAMES_IN_FLIGHT": "16",
+    # Replicas report their engine's busy share every 2 s (Serve's default: 10 s).
+    "RAY_SERVE_REPLICA_AUTOSCALING_METRIC_PUSH_INTERVAL_S": "2",
+}
 
 
 def local_cluster_config(port: int, config_path: Path = DEFAULT_CONFIG) -> dict[str, Any]:
@@ -144,7 +143,7 @@ def local_cluster_config(port: int, config_path: Path = DEFAULT_CONFIG) -> dict[
         app.setdefault("runtime_env", {}).setdefault("env_vars", {}).update(LOCAL_CLUSTER_ENV)
         for deployment in app["deployments"]:
             if deployment["name"] == "PoseDeployment":
-                deployment.update(copy.deepcopy(LOCAL_CLUSTER))
+                deployment["autoscaling_config"].update(LOCAL_CLUSTER["autoscaling_config"])
             elif deployment["name"] == "Ingress":
                 # The sessions live in the ingress: keep it on the head, so a worker node's
                 # failure costs frames in flight, not sessions.

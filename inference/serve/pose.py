@@ -29,6 +29,7 @@ from inference.local_client import (
 )
 from inference.pose.config import PoseEngineConfig
 from inference.pose.engine import PoseEngine
+from inference.serve.autoscale import ENGINE_BUSY, BusyMeter
 from inference.types import FrameResult
 
 BATCH_BUCKETS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]
@@ -111,6 +112,7 @@ class PoseDeployment:
             "Decode + BlazePose time of one engine batch in a pose replica",
             boundaries=[0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0],
         )
+        self._busy = BusyMeter()
         self.model = PoseModel(**options, observe=self._observe)
         batched: Any = self.estimate_batch
         batched.set_max_batch_size(self.model.batcher.max_batch)
@@ -119,6 +121,12 @@ class PoseDeployment:
     def _observe(self, size: int, seconds: float) -> None:
         self._batch_size.observe(size)
         self._engine_latency.observe(seconds)
+        self._busy.record(seconds)
+
+    def record_autoscaling_stats(self) -> dict[str, float]:
+        """Serve's custom autoscaling metric: the engine's busy share of the last seconds
+        (inference.serve.autoscale.EngineBusyPolicy scales on it)."""
+        return {ENGINE_BUSY: self._busy.fraction()}
 
     @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.0, max_concurrent_batches=64)
     async def estimate_batch(
