@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import REPO_ROOT, VIDEOS_DIR
 
 pytestmark = [
+    pytest.mark.once,  # a SQLite database of its own
     pytest.mark.video,
     pytest.mark.ray,
     pytest.mark.skipif(

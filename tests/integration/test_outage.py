@@ -26,7 +26,10 @@ from tests.integration.ws.conftest import b64
 from tests.pgcluster import PostgresCluster, postgres_bin_dir
 
 BIN_DIR = postgres_bin_dir()
-pytestmark = pytest.mark.skipif(BIN_DIR is None, reason="PostgreSQL server binaries not installed")
+pytestmark = [
+    pytest.mark.once,  # a PostgreSQL server of its own
+    pytest.mark.skipif(BIN_DIR is None, reason="PostgreSQL server binaries not installed"),
+]
 
 
 @pytest.fixture

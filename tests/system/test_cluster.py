@@ -29,6 +29,7 @@ from tests.clips import CLIP, clip_jpegs
 from tests.conftest import REPO_ROOT, TEST_SECRET
 
 pytestmark = [
+    pytest.mark.once,  # scaling and a node failure: the same on either database
     pytest.mark.ray,
     pytest.mark.video,
     pytest.mark.skipif(not CLIP.exists(), reason=f"shared clip {CLIP} not present"),

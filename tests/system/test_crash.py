@@ -33,6 +33,7 @@ from tests.pgcluster import PostgresCluster, postgres_bin_dir
 
 BIN_DIR = postgres_bin_dir()
 pytestmark = [
+    pytest.mark.once,  # a PostgreSQL server of its own
     pytest.mark.ray,
     pytest.mark.video,
     pytest.mark.skipif(BIN_DIR is None, reason="PostgreSQL server binaries not installed"),

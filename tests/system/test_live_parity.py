@@ -48,6 +48,7 @@ def _counted_clips() -> list[dict[str, Any]]:
 
 
 pytestmark = [
+    pytest.mark.once,  # counting parity: the same on either database
     pytest.mark.ray,
     pytest.mark.video,
     pytest.mark.skipif(not MANIFEST.exists(), reason=f"shared clips not found at {VIDEOS_DIR}"),

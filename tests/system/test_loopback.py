@@ -21,7 +21,7 @@ import httpx2 as httpx
 import psutil
 import pytest
 
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.once]  # a SQLite database of its own
 
 START_TIMEOUT_S = 300.0
 STOP_TIMEOUT_S = 90.0
