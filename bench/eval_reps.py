@@ -101,11 +101,11 @@ def analyze_poses(exercise: str, poses: list[tuple[float, Pose | None]]) -> Sess
 
 def mid_set_starts(manifest: Path, cache: Path, step_s: float = 0.25) -> dict[str, int]:
     """Every counted clip replayed from later starts (every ``step_s`` up to 60 % of it),
-    as if the camera started there: how often the count equals the full run's reps that
-    end after the start (more than 0.2 s after: something of them is left to see), is
-    one less (the start fell after that rep's work position), or is more (a false rep)."""
+    as if the camera started there, against the full run's reps: those that begin after
+    the start must count, the one under way may (``caught``) or may not (``not_caught``:
+    little or none of it left to see); ``missed`` counts fewer, ``more`` a false rep."""
     spec = json.loads(manifest.read_text())
-    out = {"starts": 0, "exact": 0, "one_less": 0, "other_less": 0, "more": 0}
+    out = {"starts": 0, "caught": 0, "not_caught": 0, "missed": 0, "more": 0}
     for v in spec["videos"]:
         if not accepted_counts(v) or "use" in v:
             continue
@@ -117,10 +117,14 @@ def mid_set_starts(manifest: Path, cache: Path, step_s: float = 0.25) -> dict[st
         start = step_s
         while start < 0.6 * poses[-1][0]:
             counted = analyze_poses(v["exercise"], [p for p in poses if p[0] >= start]).reps
-            expected = sum(1 for r in full if r.end_s > start + 0.2)
-            key = "exact" if counted == expected else "more" if counted > expected else None
-            key = key or ("one_less" if counted == expected - 1 else "other_less")
-            out[key] += 1
+            must = sum(1 for r in full if r.start_s >= start)
+            may = sum(1 for r in full if r.end_s > start)
+            if counted > may:
+                out["more"] += 1
+            elif counted < must:
+                out["missed"] += 1
+            else:
+                out["caught" if counted == may and may > must else "not_caught"] += 1
             out["starts"] += 1
             start += step_s
     return out
