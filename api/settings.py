@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     #: CORS_ORIGINS are allowed too. Clients that send no Origin (native apps) are allowed.
     ws_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    #: A rest at least this long between reps closes a set (live sessions and uploads).
+    set_gap_s: float = Field(default=20.0, gt=0)
     #: Open exercise WebSockets one user may hold on one server process (4429 beyond).
     ws_max_sessions_per_user: int = Field(default=3, ge=1)
     #: A started exercise longer than this is ended and saved (the socket stays open).

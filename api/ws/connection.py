@@ -155,7 +155,11 @@ class Connection:
         session = ExerciseSession(
             user_id=self.user_id,
             exercise=self.exercise,
-            analyzer=create_analyzer(self.exercise, body_weight_kg=self.body_weight_kg),
+            analyzer=create_analyzer(
+                self.exercise,
+                body_weight_kg=self.body_weight_kg,
+                set_gap_s=self.settings.set_gap_s,
+            ),
             stream=self.pose.open_stream(),
             extensions=extensions,
         )

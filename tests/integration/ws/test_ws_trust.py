@@ -145,3 +145,16 @@ def test_a_processing_error_is_answered_logged_and_the_session_goes_on(
     assert replies[1]["frame_id"] == 1 and "could not be analysed" in replies[1]["error"]
     assert done["frames"]["failed"] == 1 and done["frames"]["processed"] == 2
     assert any(key in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_the_set_gap_setting_reaches_each_sessions_analyzer(
+    tmp_path: Path, database_url: str, engine: Engine, fake_pose: FakePoseClient
+) -> None:
+    settings = make_settings(tmp_path, database_url, set_gap_s=7.5)
+    with TestClient(create_app(settings, engine=engine, pose_client=fake_pose)) as client:
+        token = register_user(client)["access"]
+        with client.websocket_connect(f"/ws/exercise/squat/?token={token}") as ws:
+            ws.send_json({"type": "start_exercise"})
+            key = ws.receive_json()["session_id"]
+            live = client.app.state.ws_sessions._live  # type: ignore[attr-defined]
+            assert live[key].analyzer.set_gap_s == 7.5
