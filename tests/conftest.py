@@ -22,6 +22,7 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from api.app import create_app
+from api.client.http import access_token, base_url, fresh_credentials
 from api.settings import Settings
 from db import migrate, repo
 from db.engine import make_engine
@@ -117,6 +118,12 @@ def register_user(client: TestClient, **overrides: Any) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     data: dict[str, Any] = response.json()
     return data
+
+
+def register_over_http(base: str) -> str:
+    """A fresh user's access token from a running server at ``base`` (``host:port``):
+    the same helper `posecoach client --register` uses."""
+    return access_token(base_url(base), fresh_credentials())
 
 
 @pytest.fixture

@@ -15,7 +15,11 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+from db import migrate
+from db.engine import make_engine
 
 
 def postgres_bin_dir() -> Path | None:
@@ -81,3 +85,19 @@ class PostgresCluster:
         with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def migrated_cluster() -> Iterator[PostgresCluster]:
+    """A started private server with the schema at head; destroyed afterwards."""
+    bin_dir = postgres_bin_dir()
+    assert bin_dir is not None, "PostgreSQL server binaries not installed"
+    server = PostgresCluster(bin_dir)
+    try:
+        server.start()
+        engine = make_engine(server.url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield server
+    finally:
+        server.destroy()

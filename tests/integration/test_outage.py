@@ -17,13 +17,12 @@ from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
 from api.app import create_app
-from db import migrate
 from db.engine import make_engine
 from inference.local_client import LocalPoseClient
 from tests.clips import CLIP, CLIP_REPS, clip_jpegs, paced
 from tests.conftest import bearer, make_settings, register_user
 from tests.integration.ws.conftest import b64
-from tests.pgcluster import PostgresCluster, postgres_bin_dir
+from tests.pgcluster import PostgresCluster, migrated_cluster, postgres_bin_dir
 
 BIN_DIR = postgres_bin_dir()
 pytestmark = [
@@ -35,16 +34,8 @@ pytestmark = [
 @pytest.fixture
 def cluster() -> Iterator[PostgresCluster]:
     """A running private PostgreSQL server, migrated to head."""
-    assert BIN_DIR is not None
-    server = PostgresCluster(BIN_DIR)
-    try:
-        server.start()
-        engine = make_engine(server.url)
-        migrate.upgrade(engine)
-        engine.dispose()
+    with migrated_cluster() as server:
         yield server
-    finally:
-        server.destroy()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from sqlalchemy.engine import Engine
 from websockets.asyncio.client import connect
 
 from tests.clips import CLIP, clip_jpegs
-from tests.conftest import REPO_ROOT, TEST_SECRET
+from tests.conftest import REPO_ROOT, TEST_SECRET, register_over_http
 
 pytestmark = [
     pytest.mark.once,  # scaling and a node failure: the same on either database
@@ -96,22 +95,6 @@ def cluster(tmp_path: Path, database_url: str, migrated_engine: Engine) -> Itera
         shutil.rmtree(cluster_dir, ignore_errors=True)
 
 
-def _register(base: str) -> str:
-    name = f"c{uuid.uuid4().hex[:10]}"
-    body = {
-        "username": name,
-        "email": f"{name}@example.com",
-        "password": "correct horse battery",
-        "height": 170.0,
-        "weight": 62.0,
-        "fitness_goal": "endurance",
-    }
-    r = httpx.post(f"http://{base}/api/auth/register/", json=body, timeout=30)
-    assert r.status_code == 201, r.text
-    token: str = r.json()["access"]
-    return token
-
-
 @dataclass
 class Stream:
     """One camera-paced session: what it got back."""
@@ -164,7 +147,7 @@ def _history_len(base: str, token: str) -> int:
 def test_scale_out_survive_a_node_and_scale_back(cluster: Cluster) -> None:
     frames = [jpeg for _t, jpeg in clip_jpegs(str(CLIP), step=2)]
     assert cluster.pose_replicas() == 1
-    streams = [Stream(_register(cluster.base)) for _ in range(12)]
+    streams = [Stream(register_over_http(cluster.base)) for _ in range(12)]
     seen_up: list[int] = []
     seen_down: list[int] = []
 

@@ -25,11 +25,9 @@ import psutil
 import pytest
 from websockets.sync.client import connect
 
-from db import migrate
-from db.engine import make_engine
 from tests.clips import CLIP, CLIP_REPS, clip_jpegs, paced
-from tests.conftest import REPO_ROOT, TEST_SECRET
-from tests.pgcluster import PostgresCluster, postgres_bin_dir
+from tests.conftest import REPO_ROOT, TEST_SECRET, register_over_http
+from tests.pgcluster import PostgresCluster, migrated_cluster, postgres_bin_dir
 
 BIN_DIR = postgres_bin_dir()
 pytestmark = [
@@ -121,31 +119,8 @@ class Server:
 @pytest.fixture
 def cluster() -> Iterator[PostgresCluster]:
     """A private PostgreSQL, migrated to head."""
-    assert BIN_DIR is not None
-    server = PostgresCluster(BIN_DIR)
-    try:
-        server.start()
-        engine = make_engine(server.url)
-        migrate.upgrade(engine)
-        engine.dispose()
+    with migrated_cluster() as server:
         yield server
-    finally:
-        server.destroy()
-
-
-def _register(base: str) -> str:
-    body = {
-        "username": "crashtest",
-        "email": "crash@example.com",
-        "password": "correct horse battery",
-        "height": 170.0,
-        "weight": 62.0,
-        "fitness_goal": "endurance",
-    }
-    r = httpx.post(f"http://{base}/api/auth/register/", json=body, timeout=30)
-    assert r.status_code == 201, r.text
-    token: str = r.json()["access"]
-    return token
 
 
 def _history(base: str, token: str) -> list[dict[str, Any]] | None:
@@ -165,7 +140,7 @@ def test_sigkill_after_stop_during_an_outage_loses_nothing(
     first = Server(cluster.url, data_dir)
     try:
         first.wait_ready()
-        token = _register(first.base)
+        token = register_over_http(first.base)
         url = f"ws://{first.base}/ws/exercise/shoulder_press/?token={token}"
         with connect(url) as ws:
             ws.send(json.dumps({"type": "start_exercise"}))

@@ -33,8 +33,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from api.cli import main as posecoach
 from tests.clips import clip_jpegs, paced
-from tests.conftest import VIDEOS_DIR
-from tests.system.test_serve import _register
+from tests.conftest import VIDEOS_DIR, register_over_http
 
 MANIFEST = VIDEOS_DIR / "manifest.json"
 
@@ -88,7 +87,7 @@ def _offline(copy: Path, exercise: str, capsys: pytest.CaptureFixture[str]) -> d
 def _stream(base: str, exercise: str, frames: list[tuple[float, bytes]]) -> dict[str, Any]:
     """Send the frames in real time; ``exercise_completed``, with the replies under
     ``replies``."""
-    token = _register(base)
+    token = register_over_http(base)
     replies: list[dict[str, Any]] = []
     done: dict[str, Any] = {}
     answered = threading.Condition()

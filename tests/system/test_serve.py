@@ -6,7 +6,6 @@ import base64
 import json
 import threading
 import time
-import uuid
 from typing import Any
 
 import cv2
@@ -17,27 +16,11 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.clips import CLIP, clip_jpegs, paced
-from tests.conftest import VIDEOS_DIR
+from tests.conftest import VIDEOS_DIR, register_over_http
 
 pytestmark = pytest.mark.ray
 
 APP = "posecoach"
-
-
-def _register(base: str) -> str:
-    name = f"u{uuid.uuid4().hex[:10]}"
-    body = {
-        "username": name,
-        "email": f"{name}@example.com",
-        "password": "correct horse battery",
-        "height": 170.0,
-        "weight": 62.0,
-        "fitness_goal": "endurance",
-    }
-    r = httpx.post(f"http://{base}/api/auth/register/", json=body, timeout=30)
-    assert r.status_code == 201, r.text
-    token: str = r.json()["access"]
-    return token
 
 
 def _get(base: str, path: str, token: str) -> Any:
@@ -54,7 +37,7 @@ needs_clip = pytest.mark.skipif(not CLIP.exists(), reason=f"shared clip {CLIP} n
 
 
 def test_test_models_and_auth_refusal(serve_url: str) -> None:
-    token = _register(serve_url)
+    token = register_over_http(serve_url)
     (model,) = _get(serve_url, "/api/exercises/test-models/", token)["models"]
     assert model["loaded"] is True and model["inference_ms"] > 0
     with pytest.raises(Exception) as exc, connect(f"ws://{serve_url}/ws/exercise/squat/"):
@@ -65,7 +48,7 @@ def test_test_models_and_auth_refusal(serve_url: str) -> None:
 @pytest.mark.video
 @needs_clip
 def test_replayed_clip_counts_and_is_saved(serve_url: str) -> None:
-    token = _register(serve_url)
+    token = register_over_http(serve_url)
     with connect(f"ws://{serve_url}/ws/exercise/shoulder_press/?token={token}") as ws:
         ws.send(json.dumps({"type": "start_exercise"}))
         assert json.loads(ws.recv())["type"] == "exercise_started"
@@ -91,7 +74,7 @@ def _pose_handle() -> Any:
 def test_concurrent_sessions_are_batched(serve_url: str) -> None:
     frames = _frames(step=3)[:40]
     # One user per session: a user may hold WS_MAX_SESSIONS_PER_USER (3) sockets at once.
-    tokens = [_register(serve_url) for _ in range(4)]
+    tokens = [register_over_http(serve_url) for _ in range(4)]
     before = _pose_handle().batch_stats.remote().result()
     errors: list[BaseException] = []
 
@@ -216,7 +199,7 @@ def test_pose_replica_killed_mid_session(serve_url: str) -> None:
     import ray
 
     frames = _frames(step=2)
-    token = _register(serve_url)
+    token = register_over_http(serve_url)
     replies: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     processed_after: list[dict[str, Any]] = []
