@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
@@ -20,9 +21,10 @@ from api.errors import EXCEPTION_HANDLERS
 from api.metrics import AppMetrics, HttpMetricsMiddleware, MetricsBackend, metrics_endpoint
 from api.middleware import AllowedHostsMiddleware, RequestIdMiddleware
 from api.openapi import build_openapi
-from api.routes import auth, exercises, health, models, page, uploads
+from api.routes import analyses, auth, exercises, health, models, page, uploads
 from api.saving import SessionSaver
 from api.settings import Settings
+from api.uploads.worker import UploadWorker
 from api.ws.endpoint import UserSockets, exercise_socket
 from api.ws.registry import SessionRegistry
 from api.ws.scheduler import BackendCredits
@@ -45,6 +47,13 @@ def http_routes() -> list[BaseRoute]:
         Route("/api/exercises/history/", exercises.history, methods=["GET"]),
         Route("/api/exercises/test-models/", models.test_models, methods=["GET"]),
         Route("/api/exercises/{exercise_type}/upload/", uploads.upload_video, methods=["POST"]),
+        Route("/api/exercises/analyses/", analyses.list_analyses, methods=["GET"]),
+        Route("/api/exercises/analyses/{analysis_id}/", analyses.get_analysis, methods=["GET"]),
+        Route(
+            "/api/exercises/analyses/{analysis_id}/",
+            analyses.delete_analysis,
+            methods=["DELETE"],
+        ),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"], include_in_schema=False),
@@ -83,12 +92,17 @@ def create_app(
     metrics = AppMetrics(metrics_backend)
     saver = SessionSaver(context, Outbox(settings.data_dir / OUTBOX_FILE), metrics)
     sessions = SessionRegistry(saver)
+    credits = BackendCredits(
+        settings.ws_backend_frames_in_flight, job_share=settings.upload_frames_in_flight
+    )
+    worker = UploadWorker(context, saver, metrics, credits)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Refuse to serve on an old or empty schema rather than fail on the first query.
         await run_in_threadpool(ensure_at_head, engine)
-        async with saver.retrying():  # replays what a previous run left in the outbox
+        # The outbox replays what a previous run left; the worker resumes queued uploads.
+        async with saver.retrying(), worker.running():
             try:
                 yield
             finally:
@@ -108,7 +122,7 @@ def create_app(
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
-                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
                 allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
                 max_age=600,
             )
@@ -125,6 +139,9 @@ def create_app(
     app.state.ws_sessions = sessions
     app.state.saver = saver
     app.state.user_sockets = UserSockets(settings.ws_max_sessions_per_user)
-    app.state.backend_credits = BackendCredits(settings.ws_backend_frames_in_flight)
+    app.state.backend_credits = credits
+    app.state.upload_worker = worker
+    # One upload's row is created at a time (SQLite does not lock the user's row).
+    app.state.upload_lock = asyncio.Lock()
     app.state.openapi = build_openapi(app.routes)
     return app

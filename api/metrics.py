@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0)
 BATCH_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+#: Upload jobs take seconds to many minutes.
+JOB_BUCKETS_S = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 3600.0)
 
 
 class CounterLike(Protocol):
@@ -200,6 +202,18 @@ class AppMetrics:
         )
         self.outbox_pending = b.gauge(
             "posecoach_outbox_pending", "Finished sessions in the local outbox, not yet stored"
+        )
+        self.upload_jobs = b.gauge(
+            "posecoach_upload_jobs", "Upload analyses by state (database-wide)", ("state",)
+        )
+        self.upload_job_duration = b.histogram(
+            "posecoach_upload_job_seconds",
+            "Wall time of one upload analysis attempt, by how it ended",
+            JOB_BUCKETS_S,
+            ("result",),
+        )
+        self.upload_frames = b.counter(
+            "posecoach_upload_frames", "Frames of uploaded videos analysed"
         )
         self._sessions = 0
 

@@ -56,6 +56,16 @@ def path_param(name: str, enum: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def id_param(name: str) -> dict[str, Any]:
+    """A required positive integer path parameter (a resource id)."""
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+
+
 def query_params(model: type[BaseModel]) -> list[dict[str, Any]]:
     """Optional query parameters from the pydantic model that parses them."""
     params = []
@@ -101,6 +111,9 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
 def _operation(op: Operation) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, model in op.responses.items():
+        if status == 204:
+            responses["204"] = {"description": "no content"}
+            continue
         if model is None:
             responses[str(status)] = {
                 "description": _ERRORS[status],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -109,6 +109,8 @@ class HistoryItem(BaseModel):
     duration: int
     good_reps: int
     calories: float
+    #: Extension: ``"live"`` (a WebSocket session) or ``"upload"`` (an analysed video).
+    source: str = "live"
 
 
 class HealthOut(BaseModel):
@@ -122,6 +124,38 @@ class UploadOut(BaseModel):
 
     message: str
     file_path: str
+    #: Extensions: the analysis job (GET /api/exercises/analyses/{analysis_id}/).
+    analysis_id: int
+    status: Literal["queued", "running", "done", "failed"]
+
+
+class AnalysisProgress(BaseModel):
+    """Frames of the video analysed so far."""
+
+    frames_done: int
+    frames_total: int
+
+
+class AnalysisOut(BaseModel):
+    """An upload's analysis: its state, progress, and the summary once done."""
+
+    id: int
+    exercise_type: str
+    status: Literal["queued", "running", "done", "failed"]
+    progress: AnalysisProgress
+    #: The video's own length (seconds) and frame rate, as probed when it was uploaded.
+    video_duration_s: float
+    video_fps: float
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempts: int
+    #: Why it failed (status ``failed``), or why the last attempt stopped.
+    error: str | None
+    #: The session summary with per-rep details (status ``done``).
+    summary: dict[str, Any] | None
+    #: The history entry this upload became (status ``done``).
+    session_id: int | None
 
 
 class ModelStatus(BaseModel):

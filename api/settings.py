@@ -130,6 +130,23 @@ class Settings(BaseSettings):
     #: Retry-After (seconds) sent with 503 while the database is unreachable.
     db_retry_after_s: int = Field(default=5, ge=1)
 
+    #: Uploads: longest video accepted (seconds), frames per second analysed (None: the
+    #: video's own up to 30), per-user waiting/running jobs and bytes of stored videos.
+    upload_max_duration_s: float = Field(default=600.0, gt=0)
+    upload_rate: float | None = Field(default=None, gt=0, le=120)
+    upload_max_queued: int = Field(default=5, ge=1)
+    upload_quota_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
+    #: Jobs one ingress process runs at once, and frames all its jobs together may have in
+    #: the pose backend (their share of WS_BACKEND_FRAMES_IN_FLIGHT; live frames go first).
+    upload_jobs: int = Field(default=4, ge=0)
+    upload_frames_in_flight: int = Field(default=2, ge=1)
+    #: A running job's lease: renewed while it runs; after a crash, the job is taken over
+    #: (from its start) once the lease has run out. A job interrupted this often fails.
+    upload_lease_s: float = Field(default=30.0, gt=0)
+    upload_max_attempts: int = Field(default=3, ge=1)
+    #: How often an idle worker looks for new jobs (an upload on this process wakes it).
+    upload_poll_s: float = Field(default=2.0, gt=0)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator(

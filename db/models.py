@@ -66,3 +66,38 @@ class RefreshToken(SQLModel, table=True):
     expires_at: datetime = _tz_column()
     used_at: datetime | None = _tz_column(nullable=True)
     revoked: bool = False
+
+
+class UploadAnalysis(SQLModel, table=True):
+    """An uploaded video and the job that analyses it: queued -> running -> done | failed.
+
+    A running job holds a lease (``lease_owner`` until ``lease_until``) that its worker
+    renews; a job whose lease ran out (its worker died) is claimed again and starts over.
+    """
+
+    __tablename__ = "upload_analyses"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    exercise_type: str = Field(max_length=32)
+    #: Relative to DATA_DIR; a generated name, never the client's.
+    file_path: str = Field(max_length=255)
+    size_bytes: int
+    status: str = Field(default="queued", max_length=16, index=True)
+    fps: float
+    duration_s: float
+    frames_total: int
+    frames_done: int = 0
+    #: Frames per second analysed (None: the video's own, up to 30).
+    rate: float | None = None
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=500)
+    summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    session_id: int | None = Field(
+        default=None, foreign_key="exercise_sessions.id", ondelete="SET NULL"
+    )
+    created_at: datetime = _tz_column(index=True)
+    started_at: datetime | None = _tz_column(nullable=True)
+    finished_at: datetime | None = _tz_column(nullable=True)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _tz_column(nullable=True)

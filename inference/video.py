@@ -1,31 +1,36 @@
 """Offline analysis of a video file: pose tracking + one analyzer, for the CLI and jobs.
 
 ``posecoach analyze VIDEO --exercise TYPE [--json] [--annotate OUT.mp4] [--set-gap S]``
-is :func:`run_analyze`; the work itself is :func:`analyze_video`. Frames go through the
-same :class:`~inference.tracking.StreamTracker` a live session uses, over an injected
-engine (by default the project's PoseEngine).
+is :func:`run_analyze`; the work itself is :func:`analyze_video`, which runs the one
+analysis path (:mod:`inference.analysis`) that uploads take too, over an in-process
+engine (by default the project's PoseEngine) instead of the Serve pose deployment.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import cv2
 import numpy as np
 
+from inference.analysis import analyse_frames
 from inference.analyzers import (
     DEFAULT_SET_GAP_S,
     EXERCISE_TYPES,
     SessionSummary,
     create_analyzer,
 )
-from inference.tracking import FrameEngine, StreamTracker
 from inference.types import Pose
+from inference.videofile import VideoInfo, probe, read_frames, sampling_step
+
+if TYPE_CHECKING:
+    from inference.pose.engine import PoseEngine
 
 #: BlazePose skeleton edges drawn on annotated videos.
 EDGES = (
@@ -50,7 +55,7 @@ EDGES = (
 )
 
 
-def default_engine() -> FrameEngine:
+def default_engine() -> PoseEngine:
     """The project's PoseEngine (imported lazily: it loads the model runtime)."""
     from inference.pose.engine import PoseEngine
 
@@ -60,48 +65,61 @@ def default_engine() -> FrameEngine:
 def analyze_video(
     path: str | Path,
     exercise: str,
-    engine: FrameEngine | None = None,
+    engine: PoseEngine | None = None,
     body_weight_kg: float = 70.0,
     annotate: str | Path | None = None,
     progress: TextIO | None = None,
     set_gap_s: float = DEFAULT_SET_GAP_S,
+    rate: float | None = None,
 ) -> SessionSummary:
-    """Track every frame of a video with a :class:`StreamTracker` and analyze it.
+    """Analyse a video file in this process: :func:`inference.analysis.analyse_frames`
+    over an in-process engine, the same path an upload takes through the pose deployment.
 
-    Timestamps come from the frame index and the container's frame rate. ``engine``
-    defaults to the project's PoseEngine; ``set_gap_s`` is the rest that closes a set.
+    ``engine`` defaults to the project's PoseEngine; ``set_gap_s`` is the rest that
+    closes a set; ``rate`` the analysis rate (default: the video's own up to 30 fps).
     With ``annotate`` an mp4 with skeleton, counter and feedback is written; with
     ``progress`` (e.g. ``sys.stderr``) a progress bar is drawn there.
     """
-    analyzer = create_analyzer(exercise, body_weight_kg=body_weight_kg, set_gap_s=set_gap_s)
-    cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
-        raise FileNotFoundError(f"cannot open video {path}")
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or 0
+    info = probe(path)
     engine = engine if engine is not None else default_engine()
-    tracker = StreamTracker()
+    return asyncio.run(
+        _analyze(path, info, exercise, engine, body_weight_kg, annotate, progress, set_gap_s, rate)
+    )
+
+
+async def _analyze(
+    path: str | Path,
+    info: VideoInfo,
+    exercise: str,
+    engine: PoseEngine,
+    body_weight_kg: float,
+    annotate: str | Path | None,
+    progress: TextIO | None,
+    set_gap_s: float,
+    rate: float | None,
+) -> SessionSummary:
+    from inference.local_client import LocalPoseClient  # loads the model runtime
+
+    analyzer = create_analyzer(exercise, body_weight_kg=body_weight_kg, set_gap_s=set_gap_s)
+    client = LocalPoseClient(engine.config, engine_factory=lambda _config: engine)
+    total = info.sampled_frames(rate)
+    out_fps = info.fps / sampling_step(info.fps, rate)
     writer: cv2.VideoWriter | None = None
-    index = 0
     try:
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            t = index / fps
-            pose = tracker.track(engine, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), t).pose
-            metrics = analyzer.update(pose, t).metrics
+        frames = read_frames(path, rate)
+        async for step in analyse_frames(frames, analyzer, client.open_stream()):
             if annotate is not None:
                 if writer is None:
-                    h, w = frame.shape[:2]
+                    h, w = step.frame_bgr.shape[:2]
                     fourcc = cv2.VideoWriter.fourcc(*"mp4v")
-                    writer = cv2.VideoWriter(str(annotate), fourcc, fps, (w, h))
-                writer.write(draw(frame, pose, metrics))
-            index += 1
-            if progress is not None and (index % 10 == 0 or index == total):
-                _bar(progress, index, total)
+                    writer = cv2.VideoWriter(str(annotate), fourcc, out_fps, (w, h))
+                pose = None if step.result is None else step.result.pose
+                writer.write(draw(step.frame_bgr, pose, step.update.metrics))
+            done = step.index + 1
+            if progress is not None and (done % 10 == 0 or done == total):
+                _bar(progress, done, total)
     finally:
-        cap.release()
+        await client.aclose()
         if writer is not None:
             writer.release()
         if progress is not None:
@@ -152,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--annotate", type=Path, help="write an annotated mp4 here")
     p.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="frames per second analysed (default: the video's own, up to 30)",
+    )
+    p.add_argument(
         "--set-gap",
         type=float,
         default=DEFAULT_SET_GAP_S,
@@ -161,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_analyze(
-    argv: Sequence[str] | None = None, engine_factory: Callable[[], FrameEngine] = default_engine
+    argv: Sequence[str] | None = None, engine_factory: Callable[[], PoseEngine] = default_engine
 ) -> int:
     """CLI entry: parse ``argv``, analyze, print the summary; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -173,6 +197,7 @@ def run_analyze(
         args.annotate,
         progress=sys.stderr,
         set_gap_s=args.set_gap,
+        rate=args.rate,
     )
     print(json.dumps(summary.to_dict()) if args.json else "\n".join(report_lines(summary)))
     return 0

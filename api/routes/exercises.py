@@ -66,6 +66,7 @@ async def history(request: Request) -> JSONResponse:
             duration=row.duration_s,
             good_reps=row.good_reps,
             calories=row.calories,
+            source=row.source,
         ).model_dump(mode="json")
         for row in rows
     ]

@@ -1,91 +1,82 @@
-"""POST /api/exercises/{exercise_type}/upload/: store a workout video for analysis."""
+"""POST /api/exercises/{exercise_type}/upload/: store a workout video and queue its analysis."""
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from api.auth.current_user import authenticate
 from api.context import get_context
-from api.errors import (
-    BadRequestError,
-    NotFoundError,
-    PayloadTooLargeError,
-    UnsupportedMediaTypeError,
-)
+from api.errors import ApiError, NotFoundError, PayloadTooLargeError, RateLimitedError
 from api.exercise_types import EXERCISE_TYPES
 from api.openapi import Operation, documented, path_param
 from api.schemas import UploadOut
+from api.uploads.store import receive_video
+from db import analyses
 
-ALLOWED_VIDEO_TYPES = {"video/mp4": ".mp4", "video/quicktime": ".mov"}
-_CHUNK = 1024 * 1024
-
-
-def _is_iso_media(head: bytes) -> bool:
-    # MP4 and QuickTime files are ISO base media: a box whose type is "ftyp" (or an
-    # older QuickTime atom) in the first bytes.
-    return len(head) >= 12 and head[4:8] in {b"ftyp", b"moov", b"mdat", b"wide", b"free"}
+#: Retry-After (seconds) when the user's queue of uploads is full.
+QUEUE_FULL_RETRY_S = 60
 
 
-async def _save(upload: UploadFile, target: Path, limit: int) -> int:
-    """Stream ``upload`` to ``target``; remove the partial file when over ``limit``."""
-    await run_in_threadpool(target.parent.mkdir, parents=True, exist_ok=True)
-    out = await run_in_threadpool(target.open, "wb")
-    size = 0
-    try:
-        while chunk := await upload.read(_CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise PayloadTooLargeError(f"video larger than {limit} bytes")
-            await run_in_threadpool(out.write, chunk)
-    except BaseException:
-        await run_in_threadpool(out.close)
-        await run_in_threadpool(target.unlink, missing_ok=True)
-        raise
-    await run_in_threadpool(out.close)
-    return size
+def quota_error(exc: analyses.QuotaExceededError) -> ApiError:
+    """413 for stored bytes, 429 for too many waiting uploads."""
+    if exc.kind == "jobs":
+        return RateLimitedError(str(exc), retry_after=QUEUE_FULL_RETRY_S)
+    return PayloadTooLargeError(str(exc))
 
 
 @documented(
     Operation(
-        "Upload a workout video",
-        {201: UploadOut, 400: None, 401: None, 404: None, 413: None, 415: None},
+        "Upload a workout video; its analysis is queued",
+        {201: UploadOut, 400: None, 401: None, 404: None, 413: None, 415: None, 429: None},
         parameters=[path_param("exercise_type", EXERCISE_TYPES)],
         multipart_video=True,
-        uses_db=False,
     )
 )
 async def upload_video(request: Request) -> JSONResponse:
-    """Accept one multipart ``video`` part (MP4 or QuickTime) and store it."""
+    """Accept one multipart ``video`` part (MP4 or QuickTime that decodes) and queue it."""
     context = get_context(request)
+    settings = context.settings
     user_id = authenticate(request)
     exercise_type = request.path_params["exercise_type"]
     if exercise_type not in EXERCISE_TYPES:
         raise NotFoundError(
             f"unknown exercise type {exercise_type!r}; known: {', '.join(EXERCISE_TYPES)}"
         )
-    limit = context.settings.max_upload_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + _CHUNK:
-        raise PayloadTooLargeError(f"video larger than {limit} bytes")
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise UnsupportedMediaTypeError("expected multipart/form-data with a 'video' field")
-    async with request.form(max_files=1, max_fields=5) as form:
-        video = form.get("video")
-        if not isinstance(video, UploadFile):
-            raise BadRequestError("missing file field 'video'")
-        suffix = ALLOWED_VIDEO_TYPES.get((video.content_type or "").lower())
-        if suffix is None:
-            raise UnsupportedMediaTypeError("video must be video/mp4 or video/quicktime")
-        if not _is_iso_media(await video.read(12)):
-            raise UnsupportedMediaTypeError("file is not an MP4/QuickTime video")
-        await video.seek(0)
-        relative = Path("uploads") / str(user_id) / f"{uuid.uuid4().hex}{suffix}"
-        await _save(video, context.settings.data_dir / relative, limit)
-    out = UploadOut(message="Video uploaded successfully", file_path=relative.as_posix())
+    declared = request.headers.get("content-length", "")
+    quota = {"quota_bytes": settings.upload_quota_bytes, "max_queued": settings.upload_max_queued}
+    try:
+        # Before the body is read: a full queue need not wait for a large upload.
+        incoming = min(int(declared), settings.max_upload_bytes) if declared.isdigit() else 0
+        await context.db(analyses.check_quota, user_id, incoming, **quota)
+    except analyses.QuotaExceededError as exc:
+        raise quota_error(exc) from exc
+    video = await receive_video(request, settings, user_id)
+    new = analyses.NewAnalysis(
+        user_id=user_id,
+        exercise_type=exercise_type,
+        file_path=video.relative.as_posix(),
+        size_bytes=video.size,
+        fps=video.info.fps,
+        duration_s=video.info.duration_s,
+        frames_total=video.info.sampled_frames(settings.upload_rate),
+        rate=settings.upload_rate,
+    )
+    try:
+        # One creation at a time in this process: SQLite does not lock the user's row.
+        async with request.app.state.upload_lock:
+            job = await context.db(analyses.create_analysis, new, **quota)
+    except analyses.QuotaExceededError as exc:
+        video.remove()
+        raise quota_error(exc) from exc
+    except BaseException:
+        video.remove()
+        raise
+    request.app.state.upload_worker.wake()
+    out = UploadOut(
+        message="Video uploaded successfully",
+        file_path=new.file_path,
+        analysis_id=job.id or 0,
+        status="queued",
+    )
     return JSONResponse(out.model_dump(mode="json"), status_code=201)

@@ -19,7 +19,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,13 +42,40 @@ class QueuedFrame:
 class BackendCredits:
     """The app-wide budget of frames in the pose backend; waiting sessions take turns."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, job_share: int = 0) -> None:
+        """``capacity`` frames in the backend at once; at most ``job_share`` of them
+        upload jobs' (:meth:`job_frame`)."""
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self.capacity = capacity
         self.free = capacity
+        self.job_share = min(job_share, capacity)
+        self.jobs_held = 0
         self._waiting: deque[FrameScheduler] = deque()
         self._members: set[FrameScheduler] = set()  # O(1) "already waiting?"
+        self._credit_freed = asyncio.Event()
+
+    def _job_may_start(self) -> bool:
+        return self.free > 0 and not self._waiting and self.jobs_held < self.job_share
+
+    @contextlib.asynccontextmanager
+    async def job_frame(self) -> AsyncIterator[None]:
+        """Hold a credit for one upload job's frame while the block runs.
+
+        Live frames go first: a job's frame starts only when no live session waits for a
+        credit, and jobs together never hold more than ``job_share`` credits, so a queue
+        of uploads can slow live sessions by at most that share of the budget.
+        """
+        while not self._job_may_start():
+            self._credit_freed.clear()
+            await self._credit_freed.wait()
+        self.free -= 1
+        self.jobs_held += 1
+        try:
+            yield
+        finally:
+            self.jobs_held -= 1
+            self.give_back()
 
     @property
     def waiting(self) -> int:
@@ -77,6 +104,7 @@ class BackendCredits:
             if scheduler.start_queued():
                 return
         self.free += 1
+        self._credit_freed.set()  # no live frame wanted it: a job's frame may go
 
     def leave(self, scheduler: FrameScheduler) -> None:
         """``scheduler`` no longer waits (its session ended)."""

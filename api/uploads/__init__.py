@@ -1,0 +1,1 @@
+"""Uploaded videos: receiving them and the worker that analyses them."""

@@ -1,0 +1,129 @@
+"""Receiving an uploaded video: the multipart body read under a size cap, then probed.
+
+Nothing is kept unless every check passes. The body is counted while it streams (with or
+without Content-Length, chunked or not) and the parse stops at the cap; the parser's
+spool files are closed (and so deleted) on any error. The video is then written under a
+generated name next to its final place, probed (it must really decode, and be no
+longer than the duration cap), and only then moved into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+
+from api.errors import BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError
+from api.settings import Settings
+from inference.videofile import VideoInfo, VideoProbeError, probe
+
+ALLOWED_VIDEO_TYPES = {"video/mp4": ".mp4", "video/quicktime": ".mov"}
+#: Room for the multipart framing around the file: boundaries and part headers.
+MULTIPART_OVERHEAD = 64 * 1024
+#: ISO base media (MP4, QuickTime) files start with one of these boxes.
+_ISO_BOXES = {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"}
+
+
+@dataclass(frozen=True)
+class ReceivedVideo:
+    """A video stored under DATA_DIR that passed every check."""
+
+    relative: Path
+    absolute: Path
+    size: int
+    info: VideoInfo
+
+    def remove(self) -> None:
+        """Delete the stored file (a later check, e.g. the quota, refused it)."""
+        self.absolute.unlink(missing_ok=True)
+
+
+async def _capped(stream: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
+    received = 0
+    async for chunk in stream:
+        received += len(chunk)
+        if received > limit:
+            raise PayloadTooLargeError(f"upload larger than {limit} bytes")
+        yield chunk
+
+
+def _check_declared(request: Request, body_limit: int) -> None:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > body_limit:
+        raise PayloadTooLargeError(f"upload larger than {body_limit} bytes")
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise UnsupportedMediaTypeError("expected multipart/form-data with a 'video' field")
+
+
+def _copy(source: UploadFile, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source.file.seek(0)
+    with target.open("xb") as out:
+        shutil.copyfileobj(source.file, out, 1024 * 1024)
+
+
+def _probe(path: Path, max_duration_s: float) -> VideoInfo:
+    try:
+        info = probe(path)
+    except VideoProbeError as exc:
+        raise UnsupportedMediaTypeError(f"the file is not a video that decodes: {exc}") from exc
+    if info.duration_s > max_duration_s:
+        raise PayloadTooLargeError(
+            f"video is {info.duration_s:.0f} s long; at most {max_duration_s:.0f} s"
+        )
+    return info
+
+
+async def _store(video: UploadFile, settings: Settings, user_id: int) -> ReceivedVideo:
+    suffix = ALLOWED_VIDEO_TYPES.get((video.content_type or "").split(";")[0].strip().lower())
+    if suffix is None:
+        raise UnsupportedMediaTypeError("video must be video/mp4 or video/quicktime")
+    size = video.size or 0
+    if size == 0:
+        raise BadRequestError("the video is empty")
+    if size > settings.max_upload_bytes:
+        raise PayloadTooLargeError(f"video larger than {settings.max_upload_bytes} bytes")
+    head = await video.read(12)
+    if len(head) < 12 or head[4:8] not in _ISO_BOXES:
+        raise UnsupportedMediaTypeError("the file is not an MP4/QuickTime video")
+    name = uuid.uuid4().hex
+    relative = Path("uploads") / str(user_id) / f"{name}{suffix}"
+    final = settings.data_dir / relative
+    partial = final.with_name(f".{name}.part")
+    try:
+        await run_in_threadpool(_copy, video, partial)
+        info = await run_in_threadpool(_probe, partial, settings.upload_max_duration_s)
+        await run_in_threadpool(partial.rename, final)
+    finally:
+        await run_in_threadpool(partial.unlink, missing_ok=True)
+    return ReceivedVideo(relative, final, size, info)
+
+
+async def receive_video(request: Request, settings: Settings, user_id: int) -> ReceivedVideo:
+    """Read the request's multipart ``video`` part and store it, or raise the ApiError
+    that says why not (nothing is left behind)."""
+    body_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
+    _check_declared(request, body_limit)
+    parser = MultiPartParser(
+        request.headers, _capped(request.stream(), body_limit), max_files=1, max_fields=5
+    )
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise BadRequestError(f"invalid multipart body: {exc.message}") from exc
+    try:
+        video = form.get("video")
+        if not isinstance(video, UploadFile):
+            raise BadRequestError("missing file field 'video'")
+        return await _store(video, settings, user_id)
+    finally:
+        with contextlib.suppress(Exception):
+            await form.close()
