@@ -85,6 +85,12 @@ def create_analysis(
     return row
 
 
+def _update() -> Any:
+    # Conditional updates decided by the database; no in-Python evaluation against the
+    # session's objects (SQLite hands back naive datetimes, the conditions use aware ones).
+    return update(UploadAnalysis).execution_options(synchronize_session=False)
+
+
 def _claimable(now: datetime) -> Any:
     return or_(
         col(UploadAnalysis.status) == QUEUED,
@@ -110,7 +116,7 @@ def claim_next(db: Session, owner: str, lease_s: float, max_attempts: int) -> Up
             _finish(db, job_id, None, status=FAILED, error=_gave_up(job))
             continue
         claimed = db.exec(
-            update(UploadAnalysis)
+            _update()
             .where(col(UploadAnalysis.id) == job_id, _claimable(now))
             .values(
                 status=RUNNING,
@@ -137,7 +143,7 @@ def renew(db: Session, job_id: int, owner: str, frames_done: int, lease_s: float
     """Record progress and extend the lease; False when ``owner`` no longer holds the job
     (it was deleted, or another worker took it over)."""
     result = db.exec(
-        update(UploadAnalysis)
+        _update()
         .where(
             col(UploadAnalysis.id) == job_id,
             col(UploadAnalysis.lease_owner) == owner,
@@ -150,7 +156,7 @@ def renew(db: Session, job_id: int, owner: str, frames_done: int, lease_s: float
 
 
 def _finish(db: Session, job_id: int, owner: str | None, **values: Any) -> bool:
-    query = update(UploadAnalysis).where(col(UploadAnalysis.id) == job_id)
+    query = _update().where(col(UploadAnalysis.id) == job_id)
     if owner is not None:
         query = query.where(col(UploadAnalysis.lease_owner) == owner)
     result = db.exec(
@@ -191,7 +197,7 @@ def release(db: Session, job_id: int, owner: str, error: str, retry_in_s: float)
     """Give the job up for now: any worker takes it again (from its start) after
     ``retry_in_s``; ``error`` says why it stopped."""
     result = db.exec(
-        update(UploadAnalysis)
+        _update()
         .where(col(UploadAnalysis.id) == job_id, col(UploadAnalysis.lease_owner) == owner)
         .values(
             lease_owner=None,

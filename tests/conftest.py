@@ -36,7 +36,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 VIDEOS_DIR = REPO_ROOT.parent / "shared" / "data" / "videos"
 #: A fixed, generated-looking key (placeholders and low-entropy keys are refused).
 TEST_SECRET = "mtYtefD6EFi5L8SV_teQZp5LR3HbalhtsvttJSJ9MAlA1wNW"
-TABLES = ("refresh_tokens", "exercise_sessions", "users")
+TABLES = ("upload_analyses", "refresh_tokens", "exercise_sessions", "users")
 
 
 @pytest.fixture(scope="session")

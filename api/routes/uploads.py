@@ -11,7 +11,7 @@ from api.errors import ApiError, NotFoundError, PayloadTooLargeError, RateLimite
 from api.exercise_types import EXERCISE_TYPES
 from api.openapi import Operation, documented, path_param
 from api.schemas import UploadOut
-from api.uploads.store import receive_video
+from api.uploads.store import MULTIPART_OVERHEAD, receive_video
 from db import analyses
 
 #: Retry-After (seconds) when the user's queue of uploads is full.
@@ -46,8 +46,10 @@ async def upload_video(request: Request) -> JSONResponse:
     declared = request.headers.get("content-length", "")
     quota = {"quota_bytes": settings.upload_quota_bytes, "max_queued": settings.upload_max_queued}
     try:
-        # Before the body is read: a full queue need not wait for a large upload.
-        incoming = min(int(declared), settings.max_upload_bytes) if declared.isdigit() else 0
+        # Before the body is read, so a full queue need not wait for a large upload; the
+        # declared length less the multipart framing is a lower bound of the video's size.
+        body = int(declared) if declared.isdigit() else 0
+        incoming = min(max(0, body - MULTIPART_OVERHEAD), settings.max_upload_bytes)
         await context.db(analyses.check_quota, user_id, incoming, **quota)
     except analyses.QuotaExceededError as exc:
         raise quota_error(exc) from exc

@@ -1,101 +1,209 @@
-"""Video upload: media type, content sniffing, size limit, storage."""
+"""Video upload: what is refused (each a clear error, nothing left behind) and what is queued.
+
+These apps have no pose client, so no worker runs: a queued upload stays queued.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import cv2
-import numpy as np
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
 from api.app import create_app
-from tests.conftest import RegisterFn, bearer, make_settings
+from api.settings import Settings
+from tests.conftest import bearer, make_settings, register_user, write_video
+
+UPLOAD = "/api/exercises/squat/upload/"
 
 
 @pytest.fixture(scope="module")
 def small_mp4(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    path = tmp_path_factory.mktemp("video") / "clip.mp4"
-    fourcc = cv2.VideoWriter_fourcc(*"mp4v")  # type: ignore[attr-defined]
-    writer = cv2.VideoWriter(str(path), fourcc, 15, (64, 48))
-    for i in range(10):
-        writer.write(np.full((48, 64, 3), i * 20, np.uint8))
-    writer.release()
-    return path.read_bytes()
+    """A real 2 s MP4 (25 fps, 64x48)."""
+    return write_video(tmp_path_factory.mktemp("video") / "clip.mp4", 2.0).read_bytes()
 
 
-def test_upload_stores_the_video(
-    client: TestClient, register: RegisterFn, small_mp4: bytes
-) -> None:
-    user = register()
-    response = client.post(
-        "/api/exercises/squat/upload/",
-        files={"video": ("set.mp4", small_mp4, "video/mp4")},
-        headers=bearer(user["access"]),
+class Uploads:
+    """An app with its settings, and what it left on disk and in the database."""
+
+    def __init__(self, client: TestClient, settings: Settings, engine: Engine) -> None:
+        self.client, self.settings, self.engine = client, settings, engine
+        self.token = register_user(client)["access"]
+
+    def post(self, files: Any, token: str | None = None, path: str = UPLOAD) -> Any:
+        headers = bearer(token or self.token)
+        return self.client.post(path, files=files, headers=headers)
+
+    def files_left(self) -> list[Path]:
+        root = self.settings.data_dir / "uploads"
+        return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+    def rows(self) -> int:
+        with self.engine.connect() as c:
+            return int(c.execute(text("SELECT count(*) FROM upload_analyses")).scalar_one())
+
+    def assert_refused(self, response: Any, status: int, words: str) -> None:
+        assert response.status_code == status, response.text
+        body = response.json()
+        assert set(body) == {"error"} and words in body["error"], body
+        assert self.files_left() == [] and self.rows() == 0
+
+
+def _uploads(
+    tmp_path: Path, database_url: str, engine: Engine, **overrides: Any
+) -> Iterator[Uploads]:
+    settings = make_settings(tmp_path, database_url, **overrides)
+    with TestClient(create_app(settings, engine=engine)) as client:
+        yield Uploads(client, settings, engine)
+
+
+@pytest.fixture
+def uploads(tmp_path: Path, database_url: str, engine: Engine) -> Iterator[Uploads]:
+    yield from _uploads(tmp_path, database_url, engine)
+
+
+@pytest.fixture
+def tight(tmp_path: Path, database_url: str, engine: Engine, small_mp4: bytes) -> Iterator[Uploads]:
+    """Caps just under the small video: size, duration, quota."""
+    yield from _uploads(
+        tmp_path,
+        database_url,
+        engine,
+        max_upload_bytes=len(small_mp4) - 1,
+        upload_max_duration_s=1.5,
     )
+
+
+def test_upload_is_stored_and_queued(uploads: Uploads, small_mp4: bytes) -> None:
+    response = uploads.post({"video": ("set.mp4", small_mp4, "video/mp4")})
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["message"] == "Video uploaded successfully"
-    stored = client.app.state.context.settings.data_dir / body["file_path"]  # type: ignore[attr-defined]
-    assert stored.read_bytes() == small_mp4
-    assert body["file_path"].startswith(f"uploads/{user['user']['id']}/")
+    assert body["message"] == "Video uploaded successfully" and body["status"] == "queued"
+    assert (uploads.settings.data_dir / body["file_path"]).read_bytes() == small_mp4
+    assert body["file_path"].startswith("uploads/") and body["file_path"].endswith(".mp4")
+    assert "set" not in body["file_path"]  # a generated name, never the client's
+    job = uploads.client.get(
+        f"/api/exercises/analyses/{body['analysis_id']}/", headers=bearer(uploads.token)
+    ).json()
+    assert job["status"] == "queued" and job["exercise_type"] == "squat"
+    assert job["progress"] == {"frames_done": 0, "frames_total": 50}
+    assert job["video_duration_s"] == pytest.approx(2.0) and job["video_fps"] == 25.0
 
 
 @pytest.mark.parametrize(
-    ("files", "status"),
+    ("files", "status", "words"),
     [
-        ({"video": ("x.mp4", b"\x00" * 64, "video/mp4")}, 415),  # not ISO media
-        ({"video": ("x.avi", b"RIFF....AVI ", "video/x-msvideo")}, 415),
-        ({"other": ("x.mp4", b"\x00" * 64, "video/mp4")}, 400),
+        ({"other": ("x.mp4", b"\x00" * 64, "video/mp4")}, 400, "'video'"),
+        ({"video": ("x.mp4", b"", "video/mp4")}, 400, "empty"),
+        ({"video": ("x.mp4", b"just some notes\n" * 20, "video/mp4")}, 415, "MP4"),
+        ({"video": ("x.avi", b"RIFF....AVI " * 8, "video/x-msvideo")}, 415, "video/mp4"),
     ],
+    ids=["wrong-field", "zero-bytes", "text-renamed-mp4", "wrong-type"],
 )
-def test_upload_rejects_bad_files(
-    client: TestClient,
-    register: RegisterFn,
-    files: dict[str, tuple[str, bytes, str]],
-    status: int,
+def test_bad_files_are_refused(
+    uploads: Uploads, files: dict[str, tuple[str, bytes, str]], status: int, words: str
 ) -> None:
-    response = client.post(
-        "/api/exercises/squat/upload/", files=files, headers=bearer(register()["access"])
-    )
-    assert response.status_code == status
-    assert set(response.json()) == {"error"}
+    uploads.assert_refused(uploads.post(files), status, words)
 
 
-def test_upload_unknown_exercise_is_404(
-    client: TestClient, register: RegisterFn, small_mp4: bytes
+def test_truncated_mp4_is_refused(uploads: Uploads, small_mp4: bytes) -> None:
+    half = small_mp4[: len(small_mp4) // 2]
+    uploads.assert_refused(uploads.post({"video": ("x.mp4", half, "video/mp4")}), 415, "decode")
+
+
+def test_unknown_exercise_no_token_and_no_multipart(uploads: Uploads, small_mp4: bytes) -> None:
+    files = {"video": ("x.mp4", small_mp4, "video/mp4")}
+    response = uploads.post(files, path="/api/exercises/yoga/upload/")
+    uploads.assert_refused(response, 404, "squat")
+    response = uploads.client.post(UPLOAD, files=files)
+    uploads.assert_refused(response, 401, "")
+    response = uploads.client.post(UPLOAD, content=small_mp4, headers=bearer(uploads.token))
+    uploads.assert_refused(response, 415, "multipart")
+
+
+def _multipart(video: bytes) -> tuple[bytes, str]:
+    boundary = "posecoach-test-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="video"; filename="a.mp4"\r\n'
+        "Content-Type: video/mp4\r\n\r\n"
+    ).encode()
+    return head + video + f"\r\n--{boundary}--\r\n".encode(), boundary
+
+
+def test_over_the_size_cap_with_and_without_content_length(
+    tight: Uploads, small_mp4: bytes
 ) -> None:
-    response = client.post(
-        "/api/exercises/yoga/upload/",
-        files={"video": ("set.mp4", small_mp4, "video/mp4")},
-        headers=bearer(register()["access"]),
-    )
-    assert response.status_code == 404
-    assert "squat" in response.json()["error"]
+    files = {"video": ("a.mp4", small_mp4, "video/mp4")}
+    tight.assert_refused(tight.post(files), 413, "larger than")
+    body, boundary = _multipart(small_mp4 * 40)  # past the cap plus multipart room
+    headers = {**bearer(tight.token), "Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: chunked transfer encoding
+        for i in range(0, len(body), 4096):
+            yield body[i : i + 4096]
+
+    response = tight.client.post(UPLOAD, content=chunks(), headers=headers)
+    tight.assert_refused(response, 413, "larger than")
+    headers["Content-Length"] = str(len(body))  # declared: refused before the body is read
+    tight.assert_refused(tight.client.post(UPLOAD, content=body, headers=headers), 413, "larger")
 
 
-def test_upload_over_the_limit_is_413_and_leaves_nothing(
+def test_over_the_duration_cap(
     tmp_path: Path, database_url: str, engine: Engine, small_mp4: bytes
 ) -> None:
-    settings = make_settings(tmp_path, database_url, max_upload_bytes=len(small_mp4) // 2)
-    with TestClient(create_app(settings, engine=engine)) as test_client:
-        token = test_client.post(
-            "/api/auth/register/",
-            json={
-                "username": "big",
-                "email": "big@example.com",
-                "password": "long password",
-                "height": 180,
-                "weight": 90,
-                "fitness_goal": "muscle_gain",
-            },
-        ).json()["access"]
-        response = test_client.post(
-            "/api/exercises/squat/upload/",
-            files={"video": ("set.mp4", small_mp4, "video/mp4")},
-            headers=bearer(token),
-        )
-    assert response.status_code == 413
-    uploads = settings.data_dir / "uploads"
-    assert not uploads.exists() or not any(uploads.rglob("*.mp4"))
+    for up in _uploads(tmp_path, database_url, engine, upload_max_duration_s=1.5):
+        response = up.post({"video": ("a.mp4", small_mp4, "video/mp4")})
+        up.assert_refused(response, 413, "at most 2 s")
+
+
+def test_quota_of_queued_jobs(
+    tmp_path: Path, database_url: str, engine: Engine, small_mp4: bytes
+) -> None:
+    caps = {"upload_max_queued": 2}
+    for up in _uploads(tmp_path, database_url, engine, **caps):
+        files = {"video": ("a.mp4", small_mp4, "video/mp4")}
+        assert [up.post(files).status_code for _ in range(2)] == [201, 201]
+        refused = up.post(files)
+        assert refused.status_code == 429 and "at most 2" in refused.json()["error"]
+        assert refused.headers["Retry-After"]
+        assert len(up.files_left()) == 2 and up.rows() == 2
+        other = register_user(up.client)["access"]  # quotas are per user
+        assert up.post(files, token=other).status_code == 201
+
+
+def test_byte_quota_refuses_after_the_body_and_leaves_nothing(
+    tmp_path: Path, database_url: str, engine: Engine, small_mp4: bytes
+) -> None:
+    caps = {"upload_quota_bytes": len(small_mp4) + 10}
+    for up in _uploads(tmp_path, database_url, engine, **caps):
+        files = {"video": ("a.mp4", small_mp4, "video/mp4")}
+        assert up.post(files).status_code == 201
+        refused = up.post(files)
+        assert refused.status_code == 413 and "quota" in refused.json()["error"]
+        assert len(up.files_left()) == 1 and up.rows() == 1
+
+
+def test_analyses_are_the_owners_only_listed_newest_first_and_deleted(
+    uploads: Uploads, small_mp4: bytes
+) -> None:
+    files = {"video": ("a.mp4", small_mp4, "video/mp4")}
+    ids = [uploads.post(files).json()["analysis_id"] for _ in range(3)]
+    mine = bearer(uploads.token)
+    listed = uploads.client.get("/api/exercises/analyses/?limit=2", headers=mine).json()
+    assert [a["id"] for a in listed] == [ids[2], ids[1]]
+    rest = uploads.client.get("/api/exercises/analyses/?limit=2&offset=2", headers=mine).json()
+    assert [a["id"] for a in rest] == [ids[0]]
+    other = bearer(register_user(uploads.client)["access"])
+    path = f"/api/exercises/analyses/{ids[0]}/"
+    for method in ("GET", "DELETE"):
+        response = uploads.client.request(method, path, headers=other)
+        assert response.status_code == 404 and set(response.json()) == {"error"}
+    assert uploads.client.get("/api/exercises/analyses/", headers=other).json() == []
+    assert uploads.client.get("/api/exercises/analyses/x/", headers=mine).status_code == 404
+    assert uploads.client.delete(path, headers=mine).status_code == 204
+    assert uploads.client.get(path, headers=mine).status_code == 404
+    assert len(uploads.files_left()) == 2 and uploads.rows() == 2

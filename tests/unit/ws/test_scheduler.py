@@ -138,3 +138,35 @@ def test_a_failing_frame_task_is_logged_and_frees_its_credit(
     with caplog.at_level("ERROR", logger="api.ws.scheduler"):
         assert asyncio.run(scenario()) == [2]
     assert any("bug in process" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
+
+
+def test_upload_jobs_take_at_most_their_share_and_live_frames_go_first() -> None:
+    async def scenario() -> tuple[list[str], list[tuple[str, int]]]:
+        backend, credits = Backend(), BackendCredits(3, job_share=2)
+        order: list[str] = []
+        release = asyncio.Event()
+
+        async def job(name: str) -> None:
+            async with credits.job_frame():
+                order.append(name)
+                await release.wait()
+
+        jobs = [asyncio.create_task(job(f"job{i}")) for i in range(3)]
+        await asyncio.sleep(0.01)
+        assert credits.jobs_held == 2 and credits.free == 1  # job2 waits: the share is 2
+        live = FrameScheduler(backend.process_for("live"), 2, lambda f: None, credits)
+        live.submit(_frame(1))  # the last free credit
+        live.submit(_frame(2))  # waits for a credit, ahead of job2
+        await asyncio.sleep(0)
+        release.set()  # job0 and job1 end: their credits go to the waiting live frame first
+        await asyncio.sleep(0.01)
+        assert backend.started == [("live", 1), ("live", 2)]
+        await backend.finish("live", 1)
+        await asyncio.gather(*jobs)
+        await backend.finish("live", 2)
+        assert credits.free == 3 and credits.jobs_held == 0
+        return order, backend.started
+
+    order, started = asyncio.run(scenario())
+    assert order == ["job0", "job1", "job2"]
+    assert started == [("live", 1), ("live", 2)]
