@@ -38,6 +38,9 @@ def serve_url(
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "WS_MAX_FRAMES_PER_S": "1000",
         "LOGIN_ATTEMPTS_PER_IP": "1000",
+        # Short leases: an upload whose ingress replica is killed resumes within seconds.
+        "UPLOAD_LEASE_S": "4",
+        "UPLOAD_POLL_S": "0.5",
     }
     saved = {k: os.environ.get(k) for k in ("RAY_AUTH_MODE", "RAY_USAGE_STATS_ENABLED")}
     os.environ["RAY_AUTH_MODE"] = "disabled"  # a private, loopback-only test cluster
