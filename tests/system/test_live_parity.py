@@ -7,12 +7,13 @@ that keeps up this changes nothing, on a slower one the stream falls behind real
 (allowed: capture times may lag the server's clock) instead of losing frames to the
 latest-frame-wins scheduler, so every frame is analysed.
 
-`posecoach analyze` runs on a lossless copy of exactly the frames sent (each JPEG
-decoded, written as FFV1), so both paths see the same pixels and a difference can only be
-the pipeline's: tracking, timestamps, batching. Both must give the manifest's count and
-the same per-rep start and end times, within one frame, once the session clock's offset
-is taken out (it puts the first frame on the server's arrival time; the ``events``
-extension's ``t`` shows it).
+`posecoach analyze` runs on the clip itself with ``--rate`` at the clip's own fps (every
+frame): it encodes each decoded frame as JPEG at quality 90, as :func:`tests.clips.clip_jpegs`
+does for the stream, so both paths send the pose engine the same bytes and a difference
+can only be the pipeline's: tracking, timestamps, batching. Both must give the manifest's
+count and the same per-rep start and end times, within one frame, once the session
+clock's offset is taken out (it puts the first frame on the server's arrival time; the
+``events`` extension's ``t`` shows it).
 
 Slow by nature: each clip takes at least its own length to stream (about 4.5 min of video
 in all), plus the offline run.
@@ -27,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
@@ -54,32 +54,20 @@ pytestmark = [
 ]
 
 
-def _frames_sent(clip: Path, copy: Path) -> tuple[list[tuple[float, bytes]], float]:
-    """The clip as (t, JPEG) frames, the same frames decoded into a lossless FFV1 copy,
-    and the clip's fps."""
+def _frames_sent(clip: Path) -> tuple[list[tuple[float, bytes]], float]:
+    """The clip as (t, JPEG) frames, and its fps."""
     cap = cv2.VideoCapture(str(clip))
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     cap.release()
-    frames = list(clip_jpegs(str(clip)))
-    writer: cv2.VideoWriter | None = None
-    try:
-        for _, jpeg in frames:
-            decoded = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-            assert decoded is not None
-            if writer is None:
-                size = (decoded.shape[1], decoded.shape[0])
-                writer = cv2.VideoWriter(str(copy), cv2.VideoWriter.fourcc(*"FFV1"), fps, size)
-                assert writer.isOpened(), "OpenCV cannot write FFV1 here"
-            writer.write(decoded)
-    finally:
-        if writer is not None:
-            writer.release()
-    return frames, fps
+    return list(clip_jpegs(str(clip))), fps
 
 
-def _offline(copy: Path, exercise: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+def _offline(
+    clip: Path, exercise: str, fps: float, capsys: pytest.CaptureFixture[str]
+) -> dict[str, Any]:
     capsys.readouterr()
-    assert posecoach(["analyze", str(copy), "--exercise", exercise, "--json"]) == 0
+    argv = ["analyze", str(clip), "--exercise", exercise, "--json", "--rate", str(fps)]
+    assert posecoach(argv) == 0
     summary: dict[str, Any] = json.loads(capsys.readouterr().out)
     return summary
 
@@ -134,11 +122,10 @@ def _rep_offsets(replies: list[dict[str, Any]], fps: float) -> list[float]:
 
 @pytest.mark.parametrize("clip", _counted_clips(), ids=lambda v: v["file"])
 def test_live_session_equals_posecoach_analyze(
-    serve_url: str, clip: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    serve_url: str, clip: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    copy = tmp_path / "sent.avi"
-    frames, fps = _frames_sent(VIDEOS_DIR / clip["file"], copy)
-    offline = _offline(copy, clip["exercise"], capsys)
+    frames, fps = _frames_sent(VIDEOS_DIR / clip["file"])
+    offline = _offline(VIDEOS_DIR / clip["file"], clip["exercise"], fps, capsys)
     live = _stream(serve_url, clip["exercise"], frames)
     counters = live["frames"]
     errors = [r for r in live["replies"] if r["type"] == "error"]
