@@ -184,7 +184,7 @@ class UploadWorker:
             record = SessionRecord(
                 session_key=session_key(job.id),
                 exercise_type=job.exercise_type,
-                started_at=job.created_at,
+                started_at=repo.as_utc(job.created_at),
                 duration_s=round(summary.duration_s),
                 reps=summary.reps,
                 good_reps=summary.good_reps,
