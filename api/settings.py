@@ -97,11 +97,12 @@ class Settings(BaseSettings):
     ws_frames_in_flight: int = Field(default=1, ge=1, le=8)
     #: Frames of all sessions of one server process in the pose backend at once. Past
     #: what the backend computes, more only queue there (latency), so the rest wait in
-    #: their sessions' latest-frame-wins slots. 6 keeps two CPU pose replicas busy
-    #: (measured at twice capacity, alternating runs: 6 gave p99 134-139 ms and 8 gave
-    #: 159-163 ms, with the same frames/s answered; 16 gave 241 ms); for GPU replicas use
-    #: about 2 x replicas x max_batch_size.
-    ws_backend_frames_in_flight: int = Field(default=6, ge=1)
+    #: their sessions' latest-frame-wins slots. 10 keeps two CPU pose replicas busy with
+    #: two calls of 5 frames (ray_config.yaml's ingress_batching; measured at twice
+    #: capacity on 2 cores: 1.33-1.38x the raw engine's frames/s, p99 211-257 ms, 0.23
+    #: calls per frame; bench/README.md); for GPU replicas use about 2 x replicas x
+    #: max_batch_size.
+    ws_backend_frames_in_flight: int = Field(default=10, ge=1)
     #: How long one frame may take in the pose backend before it is answered with an error.
     ws_frame_timeout_s: float = Field(default=10.0, gt=0)
     #: Browser origins allowed to open a WebSocket (besides the server's own host);

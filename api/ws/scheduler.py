@@ -54,17 +54,33 @@ class BackendCredits:
         self._waiting: deque[FrameScheduler] = deque()
         self._members: set[FrameScheduler] = set()  # O(1) "already waiting?"
         self._credit_freed = asyncio.Event()
+        #: Live sessions holding a frame that waits (for a credit or for their own frame
+        #: in flight): live demand is more than the backend answers right now.
+        self.live_backlog = 0
 
     def _job_may_start(self) -> bool:
-        return self.free > 0 and not self._waiting and self.jobs_held < self.job_share
+        return (
+            self.free > 0
+            and not self._waiting
+            and self.live_backlog == 0
+            and self.jobs_held < self.job_share
+        )
+
+    def backlog(self, change: int) -> None:
+        """A live session's frame started waiting (+1) or stopped waiting (-1)."""
+        self.live_backlog += change
+        if self.live_backlog == 0:
+            self._credit_freed.set()  # live frames caught up: a job's frame may go
 
     @contextlib.asynccontextmanager
     async def job_frame(self) -> AsyncIterator[None]:
         """Hold a credit for one upload job's frame while the block runs.
 
-        Live frames go first: a job's frame starts only when no live session waits for a
-        credit, and jobs together never hold more than ``job_share`` credits, so a queue
-        of uploads can slow live sessions by at most that share of the budget.
+        Live frames go first: a job's frame starts only when no live session has a frame
+        waiting (for a credit, or behind its own frame in flight: the backend answers
+        live frames slower than they come), and jobs together never hold more than
+        ``job_share`` credits. Jobs use what live sessions leave, and when live demand
+        grows they back off within a frame's round trip.
         """
         while not self._job_may_start():
             self._credit_freed.clear()
@@ -142,18 +158,26 @@ class FrameScheduler:
         """Start ``item`` now, or queue it (dropping the frame it replaces)."""
         if self._queued is not None:
             self._on_drop(self._queued)
-            self._queued = None
+            self._hold(None)
         if len(self._running) < self._limit and self._credits.take(self):
             self._start(item)
             return
-        self._queued = item
+        self._hold(item)
         self._idle.clear()
+
+    def _hold(self, item: QueuedFrame | None) -> None:
+        """Set the queued slot, telling the credits when this session starts or stops
+        having a frame wait (upload jobs yield to that)."""
+        if (self._queued is None) != (item is None):
+            self._credits.backlog(1 if item is not None else -1)
+        self._queued = item
 
     def start_queued(self) -> bool:
         """Start the queued frame on a credit handed over; False if there is none to start."""
         if self._queued is None or len(self._running) >= self._limit:
             return False
-        item, self._queued = self._queued, None
+        item = self._queued
+        self._hold(None)
         self._start(item)
         return True
 
@@ -189,7 +213,7 @@ class FrameScheduler:
         self._credits.leave(self)
         if self._queued is not None:
             self._on_drop(self._queued)
-            self._queued = None
+            self._hold(None)
         tasks = list(self._running)
         for task in tasks:
             task.cancel()

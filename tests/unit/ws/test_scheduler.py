@@ -170,3 +170,29 @@ def test_upload_jobs_take_at_most_their_share_and_live_frames_go_first() -> None
     order, started = asyncio.run(scenario())
     assert order == ["job0", "job1", "job2"]
     assert started == [("live", 1), ("live", 2)]
+
+
+def test_upload_jobs_wait_while_a_live_session_has_a_frame_waiting() -> None:
+    async def scenario() -> list[str]:
+        backend, credits = Backend(), BackendCredits(4, job_share=2)
+        events: list[str] = []
+        live = FrameScheduler(backend.process_for("live"), 1, lambda f: None, credits)
+        live.submit(_frame(1))
+        live.submit(_frame(2))  # behind its own frame in flight: live is falling behind
+        assert credits.free == 3 and credits.live_backlog == 1
+
+        async def job() -> None:
+            async with credits.job_frame():
+                events.append("job")
+
+        waiting = asyncio.create_task(job())
+        await asyncio.sleep(0.01)
+        assert events == []  # credits are free, but a live frame waits: the job yields
+        await backend.finish("live", 1)  # frame 2 starts: nothing live waits any more
+        await asyncio.sleep(0.01)
+        events.append("after live caught up")
+        await waiting
+        await backend.finish("live", 2)
+        return events
+
+    assert asyncio.run(scenario()) == ["job", "after live caught up"]
