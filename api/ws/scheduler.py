@@ -27,6 +27,9 @@ from api.ws.protocol import Frame
 
 logger = logging.getLogger(__name__)
 
+#: After a live frame is dropped stale, upload jobs start no new frame for this long.
+LIVE_PRESSURE_HOLD_S = 1.0
+
 
 @dataclass
 class QueuedFrame:
@@ -57,6 +60,8 @@ class BackendCredits:
         #: Live sessions holding a frame that waits (for a credit or for their own frame
         #: in flight): live demand is more than the backend answers right now.
         self.live_backlog = 0
+        #: Until when (monotonic s) jobs hold back because a live frame was dropped stale.
+        self._live_pressure_until = 0.0
 
     def _job_may_start(self) -> bool:
         return (
@@ -64,7 +69,13 @@ class BackendCredits:
             and not self._waiting
             and self.live_backlog == 0
             and self.jobs_held < self.job_share
+            and time.monotonic() >= self._live_pressure_until
         )
+
+    def live_dropped(self) -> None:
+        """A live frame was replaced by a newer one: live demand outruns the backend, so
+        jobs hold back for :data:`LIVE_PRESSURE_HOLD_S`."""
+        self._live_pressure_until = time.monotonic() + LIVE_PRESSURE_HOLD_S
 
     def backlog(self, change: int) -> None:
         """A live session's frame started waiting (+1) or stopped waiting (-1)."""
@@ -77,14 +88,19 @@ class BackendCredits:
         """Hold a credit for one upload job's frame while the block runs.
 
         Live frames go first: a job's frame starts only when no live session has a frame
-        waiting (for a credit, or behind its own frame in flight: the backend answers
-        live frames slower than they come), and jobs together never hold more than
-        ``job_share`` credits. Jobs use what live sessions leave, and when live demand
-        grows they back off within a frame's round trip.
+        waiting (for a credit, or behind its own frame in flight) and no live frame was
+        dropped stale in the last :data:`LIVE_PRESSURE_HOLD_S` (live demand outran the
+        backend), and jobs together never hold more than ``job_share`` credits. Jobs use
+        what live sessions leave; when live sessions start losing frames, jobs stop
+        taking new ones until the live sessions keep up again.
         """
         while not self._job_may_start():
             self._credit_freed.clear()
-            await self._credit_freed.wait()
+            wait_s = max(0.0, self._live_pressure_until - time.monotonic())
+            # Woken by a freed credit or a caught-up session, or when the pressure ends.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait_s or None):
+                    await self._credit_freed.wait()
         self.free -= 1
         self.jobs_held += 1
         try:
@@ -158,6 +174,7 @@ class FrameScheduler:
         """Start ``item`` now, or queue it (dropping the frame it replaces)."""
         if self._queued is not None:
             self._on_drop(self._queued)
+            self._credits.live_dropped()
             self._hold(None)
         if len(self._running) < self._limit and self._credits.take(self):
             self._start(item)

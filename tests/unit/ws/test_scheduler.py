@@ -196,3 +196,28 @@ def test_upload_jobs_wait_while_a_live_session_has_a_frame_waiting() -> None:
         return events
 
     assert asyncio.run(scenario()) == ["job", "after live caught up"]
+
+
+def test_upload_jobs_hold_back_after_a_live_frame_is_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import api.ws.scheduler as scheduler
+
+    monkeypatch.setattr(scheduler, "LIVE_PRESSURE_HOLD_S", 0.2)
+
+    async def scenario() -> float:
+        backend, credits = Backend(), BackendCredits(4, job_share=2)
+        live = FrameScheduler(backend.process_for("live"), 1, lambda f: None, credits)
+        for seq in (1, 2, 3):  # frame 2 is replaced by 3: a live frame dropped stale
+            live.submit(_frame(seq))
+            await asyncio.sleep(0)
+        await backend.finish("live", 1)  # 3 starts: nothing waits, but a frame was lost
+        assert credits.live_backlog == 0
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        async with credits.job_frame():
+            waited = loop.time() - start
+        await backend.finish("live", 3)
+        return waited
+
+    assert 0.1 <= asyncio.run(scenario()) < 1.0
