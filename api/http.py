@@ -66,3 +66,14 @@ async def read_json(request: Request, model: type[ModelT], limit: int) -> ModelT
         raise ValidationFailedError(
             "invalid fields: " + ", ".join(sorted(fields)), fields=fields
         ) from exc
+
+
+def read_query(request: Request, model: type[ModelT]) -> ModelT:
+    """Validate the query string into ``model`` (422 naming the bad parameters)."""
+    try:
+        return model.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        fields = validation_fields(exc)
+        raise ValidationFailedError(
+            "invalid query: " + ", ".join(sorted(fields)), fields=fields
+        ) from exc

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.auth.current_user import authenticate
 from api.context import get_context
-from api.errors import NotFoundError, ValidationFailedError
-from api.http import validation_fields
+from api.errors import NotFoundError
+from api.http import read_query
 from api.openapi import Operation, documented, id_param, query_params
 from api.schemas import AnalysisOut, AnalysisProgress
 from db import analyses, repo
@@ -24,16 +24,6 @@ class AnalysesQuery(BaseModel):
 
     limit: int = Field(default=20, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=1_000_000)
-
-
-def _query(request: Request) -> AnalysesQuery:
-    try:
-        return AnalysesQuery.model_validate(dict(request.query_params))
-    except ValidationError as exc:
-        fields = validation_fields(exc)
-        raise ValidationFailedError(
-            "invalid query: " + ", ".join(sorted(fields)), fields=fields
-        ) from exc
 
 
 def _analysis_id(request: Request) -> int:
@@ -75,7 +65,7 @@ async def list_analyses(request: Request) -> JSONResponse:
     """The current user's analyses, newest first, ``limit``/``offset`` paginated."""
     context = get_context(request)
     user_id = authenticate(request)
-    query = _query(request)
+    query = read_query(request, AnalysesQuery)
     rows = await context.db(analyses.list_analyses, user_id, limit=query.limit, offset=query.offset)
     return JSONResponse([analysis_out(row).model_dump(mode="json") for row in rows])
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from api.auth.current_user import authenticate
 from api.context import get_context
-from api.errors import ValidationFailedError
-from api.http import validation_fields
+from api.http import read_query
 from api.openapi import Operation, documented, query_params
 from api.schemas import HistoryItem
 from db import repo
@@ -25,17 +24,6 @@ class HistoryQuery(BaseModel):
     exercise_type: str | None = Field(default=None, pattern=r"^[a-z_]{1,32}$")
 
 
-def _query(request: Request) -> HistoryQuery:
-    try:
-        query = HistoryQuery.model_validate(dict(request.query_params))
-    except ValidationError as exc:
-        fields = validation_fields(exc)
-        raise ValidationFailedError(
-            "invalid query: " + ", ".join(sorted(fields)), fields=fields
-        ) from exc
-    return query
-
-
 @documented(
     Operation(
         "Sessions, newest first",
@@ -48,7 +36,7 @@ async def history(request: Request) -> JSONResponse:
     """The current user's sessions, newest first."""
     context = get_context(request)
     user_id = authenticate(request)
-    query = _query(request)
+    query = read_query(request, HistoryQuery)
     rows = await context.db(
         repo.list_sessions,
         user_id,
