@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from api.context import AppContext
 from api.errors import DatabaseUnavailableError
 from api.metrics import AppMetrics
+from api.wakeup import Wakeup
 from db import repo
 from db.outbox import Outbox, PendingSave
 from db.records import SessionRecord, fit_record
@@ -57,8 +58,8 @@ class SessionSaver:
         self._timeout = settings.db_save_timeout_s
         self._first_delay = settings.outbox_retry_first_s
         self._max_delay = settings.outbox_retry_max_s
-        #: One (loop, event) per running :meth:`retrying` block: saves wake them all.
-        self._wakers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        #: The running :meth:`retrying` blocks' events: a save left pending wakes them.
+        self._wakeup = Wakeup()
 
     async def save(self, user_id: int, record: SessionRecord) -> SaveResult:
         """Write ``record`` durably; store it now if the database answers in time."""
@@ -82,7 +83,7 @@ class SessionSaver:
                 type(exc).__name__,
             )
             self._metrics.session_saves.inc(labels={"result": "pending"})
-            self._wake()
+            self._wakeup.wake()
             return SaveResult(None, pending=True)
         self._metrics.session_saves.inc(labels={"result": "stored" if row_id else "refused"})
         return SaveResult(row_id, pending=False)
@@ -140,22 +141,15 @@ class SessionSaver:
                 async with asyncio.timeout(timeout):
                     await wake.wait()
 
-    def _wake(self) -> None:
-        for loop, event in list(self._wakers):
-            loop.call_soon_threadsafe(event.set)
-
     @contextlib.asynccontextmanager
     async def retrying(self) -> AsyncIterator[None]:
         """Retry in the background while the block runs (the app's lifespan); the first
         pass replays what a previous run left in the outbox."""
-        loop = asyncio.get_running_loop()
-        waker = (loop, asyncio.Event())
-        self._wakers.add(waker)
-        task = loop.create_task(self._run(waker[1]), name="posecoach-outbox")
-        try:
-            yield
-        finally:
-            self._wakers.discard(waker)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        with self._wakeup.listening() as wake:
+            task = asyncio.get_running_loop().create_task(self._run(wake), name="posecoach-outbox")
+            try:
+                yield
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

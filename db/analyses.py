@@ -106,13 +106,14 @@ def claim_next(db: Session, owner: str, lease_s: float, max_attempts: int) -> Up
     """
     while True:
         now = utcnow()
-        job_id = db.exec(
-            select(UploadAnalysis.id).where(_claimable(now)).order_by(col(UploadAnalysis.id))
+        job = db.exec(
+            select(UploadAnalysis).where(_claimable(now)).order_by(col(UploadAnalysis.id))
         ).first()
-        if job_id is None:
+        if job is None:
             return None
-        job = db.get(UploadAnalysis, job_id)
-        if job is not None and job.attempts >= max_attempts:
+        job_id = job.id
+        assert job_id is not None  # a stored row has its key
+        if job.attempts >= max_attempts:
             _finish(db, job_id, None, status=FAILED, error=_gave_up(job))
             continue
         claimed = db.exec(

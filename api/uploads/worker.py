@@ -30,6 +30,7 @@ from api.errors import DatabaseUnavailableError
 from api.metrics import AppMetrics
 from api.saving import SessionSaver
 from api.uploads.job_stream import JobStream
+from api.wakeup import Wakeup
 from api.ws.scheduler import BackendCredits
 from db import analyses, repo
 from db.models import UploadAnalysis
@@ -67,12 +68,11 @@ class UploadWorker:
         self._credits = credits
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._jobs: set[asyncio.Task[None]] = set()
-        self._wakers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._wakeup = Wakeup()
 
     def wake(self) -> None:
         """Look for work now (an upload was queued)."""
-        for loop, event in list(self._wakers):
-            loop.call_soon_threadsafe(event.set)
+        self._wakeup.wake()
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -81,18 +81,15 @@ class UploadWorker:
         if client is None or self._context.settings.upload_jobs == 0:
             yield
             return
-        loop = asyncio.get_running_loop()
-        waker = (loop, asyncio.Event())
-        self._wakers.add(waker)
-        task = loop.create_task(self._loop(client, waker[1]), name="posecoach-uploads")
-        try:
-            yield
-        finally:
-            self._wakers.discard(waker)
-            # Running jobs stop here; their leases run out and a worker takes them again.
-            for job in [task, *self._jobs]:
-                job.cancel()
-            await asyncio.gather(task, *self._jobs, return_exceptions=True)
+        with self._wakeup.listening() as wake:
+            task = asyncio.create_task(self._loop(client, wake), name="posecoach-uploads")
+            try:
+                yield
+            finally:
+                # Running jobs stop here; their leases run out and a worker takes them again.
+                for job in [task, *self._jobs]:
+                    job.cancel()
+                await asyncio.gather(task, *self._jobs, return_exceptions=True)
 
     async def _loop(self, client: PoseClient, wake: asyncio.Event) -> None:
         settings = self._context.settings
