@@ -117,6 +117,8 @@ class Tally:
     answers: list[tuple[float, float]] = field(default_factory=list)
     #: The server's own split of each answered frame (latency extension), ms.
     parts: dict[str, list[float]] = field(default_factory=dict)
+    #: The same split per answered frame, in the order of ``answers`` (the tail's split).
+    splits: list[dict[str, float]] = field(default_factory=list)
     #: Sockets lost or refused (one line each); the stream ends there.
     socket_errors: list[str] = field(default_factory=list)
     #: ``{"type": "error"}`` messages from the server (rate limit, backend, ...).
@@ -129,6 +131,20 @@ class Tally:
     def latencies_ms(self) -> np.ndarray:
         """Every answered frame's latency, ms."""
         return np.array([latency for _, latency in self.answers]) * 1000
+
+    def sent_after(self, warmup_s: float) -> Tally:
+        """The frames sent ``warmup_s`` or more after the start, with their answers: the
+        first seconds (every stream connecting at once, new streams running the person
+        detector, idle replicas) are a burst a steady load does not see."""
+        keep = [i for i, (at, latency) in enumerate(self.answers) if at - latency >= warmup_s]
+        view = Tally(self.start, [t for t in self.sent if t >= warmup_s])
+        view.answers = [self.answers[i] for i in keep]
+        view.splits = [self.splits[i] for i in keep]
+        for split in view.splits:
+            for key, value in split.items():
+                view.parts.setdefault(key, []).append(value)
+        view.socket_errors, view.server_errors = self.socket_errors, self.server_errors
+        return view
 
 
 async def one_stream(
@@ -163,7 +179,9 @@ async def _stream(
                 if msg["type"] == "frame_processed":
                     now = tally.now()
                     tally.answers.append((now, now - sent_at.pop(msg["frame_id"])))
-                    for key, value in msg.get("latency_ms", {}).items():
+                    split = msg.get("latency_ms", {})
+                    tally.splits.append(split)
+                    for key, value in split.items():
                         tally.parts.setdefault(key, []).append(value)
                 elif msg["type"] == "error":
                     tally.server_errors += 1
@@ -192,18 +210,23 @@ async def run_streams(
     fps: float,
     seconds: float,
     per_user: int = STREAMS_PER_USER,
+    warmup_s: float = 0.0,
 ) -> dict[str, Any]:
-    """``streams`` concurrent sessions; the figures."""
+    """``streams`` concurrent sessions for ``warmup_s + seconds``; the figures of the
+    frames sent after the warm-up (and the p99 of all of them beside)."""
     tokens = stream_tokens(base, streams, per_user)
-    tally = Tally()
+    whole = Tally()
     await asyncio.gather(
-        *(one_stream(base, token, frames, fps, seconds, tally) for token in tokens)
+        *(one_stream(base, token, frames, fps, warmup_s + seconds, whole) for token in tokens)
     )
+    tally = whole.sent_after(warmup_s)
     arr = tally.latencies_ms()
     return {
         "streams": streams,
+        "warmup_s": warmup_s,
         "p50_ms": float(np.percentile(arr, 50)),
         "p99_ms": float(np.percentile(arr, 99)),
+        "p99_with_warmup_ms": float(np.percentile(whole.latencies_ms(), 99)),
         "sent_fps": len(tally.sent) / seconds,
         "answered_fps": len(tally.answers) / seconds,
         "socket_errors": tally.socket_errors,
@@ -211,6 +234,26 @@ async def run_streams(
         # wall time, JPEG decode and model time per frame.
         "server_p50_ms": {k: float(np.median(v)) for k, v in sorted(tally.parts.items())},
         "handle_calls_per_frame": calls_per_frame(tally.parts.get("call_frames", [])),
+        "tail": tail_split(tally),
+    }
+
+
+def tail_split(tally: Tally) -> dict[str, Any]:
+    """Where the slowest 1 % of answered frames spent their time: the server's split
+    (medians over those frames, ms), what the client saw beyond the server's own time
+    (``outside``: sockets and both event loops), and when in the run they were answered."""
+    arr = tally.latencies_ms()
+    if not len(arr) or len(tally.splits) != len(arr):
+        return {}
+    cut = np.percentile(arr, 99)
+    slow = [i for i, latency in enumerate(arr) if latency >= cut]
+    keys = sorted({k for i in slow for k in tally.splits[i]})
+    split = {k: float(np.median([tally.splits[i].get(k, 0.0) for i in slow])) for k in keys}
+    inside = [tally.splits[i].get("queue", 0.0) + tally.splits[i].get("pose", 0.0) for i in slow]
+    split["outside"] = float(np.median([arr[i] - inside[n] for n, i in enumerate(slow)]))
+    return {
+        "p99_frames_ms": split,
+        "answered_at_s": [round(tally.answers[i][0], 1) for i in slow[:20]],
     }
 
 
@@ -236,6 +279,12 @@ def main() -> int:
     p.add_argument("--fps", type=float, default=15.0)
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument(
+        "--warmup",
+        type=float,
+        default=2.0,
+        help="seconds streamed before the measured ones (reported apart: p99_with_warmup_ms)",
+    )
+    p.add_argument(
         "--streams-per-user",
         type=int,
         default=STREAMS_PER_USER,
@@ -252,7 +301,11 @@ def main() -> int:
         for n in args.streams
     ]
     result["runs"] = [
-        asyncio.run(run_streams(args.url, frames, n, args.fps, args.seconds, args.streams_per_user))
+        asyncio.run(
+            run_streams(
+                args.url, frames, n, args.fps, args.seconds, args.streams_per_user, args.warmup
+            )
+        )
         for n in counts
     ]
     if args.json:
@@ -266,7 +319,8 @@ def main() -> int:
         for r in result["runs"]:
             calls = r["handle_calls_per_frame"]
             print(
-                f"{r['streams']} streams: p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
+                f"{r['streams']} streams: p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms "
+                f"({r['p99_with_warmup_ms']:.0f} with the warm-up), "
                 f"sent {r['sent_fps']:.1f}/s, answered {r['answered_fps']:.1f}/s, "
                 f"handle calls per frame {'-' if calls is None else f'{calls:.2f}'}"
             )

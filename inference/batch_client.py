@@ -37,6 +37,7 @@ class BatchingPoseClient:
         max_batch: int = 16,
         calls_in_flight: int = 2,
         wait_s: float = 0.0,
+        busy_wait_s: float | None = None,
         observe: ObserveFn | None = None,
     ) -> None:
         self._describe = describe
@@ -46,6 +47,7 @@ class BatchingPoseClient:
             lambda exc: FrameError(f"pose backend call failed: {type(exc).__name__}", False),
             max_batch=max_batch,
             wait_s=wait_s,
+            busy_wait_s=busy_wait_s,
             max_concurrent=calls_in_flight,
             observe=observe,
         )

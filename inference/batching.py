@@ -2,12 +2,15 @@
 
 Items queue while a batch runs; when it ends, everything queued (up to ``max_batch``)
 becomes the next batch. A lone item on an idle engine runs at once (after an optional
-short wait for company). With ``max_concurrent`` > 1 that many batches run at once, each
-formed when a runner comes free. Used three ways: by the in-process pose client and the
-Ray Serve pose replica around the engine (one batch at a time, on a worker thread), and
-by the ingress around the pose deployment's handle (a few calls in flight, each carrying
-every frame the sessions had ready: one handle call costs ~2 ms of Ray work per side,
-whatever it carries).
+short wait for company, ``wait_s``). With ``max_concurrent`` > 1 that many batches run at
+once, each formed when a runner comes free; while another runner's batch is out, a free
+runner may wait up to ``busy_wait_s`` for its batch to fill (the backend is busy anyway,
+and items that trickle in one by one would otherwise leave as batches of one).
+
+Used three ways: by the in-process pose client and the Ray Serve pose replica around
+the engine (one batch at a time, on a worker thread), and by the ingress around the pose
+deployment's handle (a few calls in flight, each carrying every frame the sessions had
+ready: one handle call costs ~2 ms of Ray work per side, whatever it carries).
 
 Why not only ``@serve.batch``: in Ray Serve 2.60 its loop forms the next batch as soon
 as the previous one is *formed*, then queues it behind the ``max_concurrent_batches``
@@ -64,15 +67,20 @@ class ContinuousBatcher(Generic[Item, Result]):
         wait_s: float = 0.0,
         max_concurrent: int = 1,
         observe: ObserveFn | None = None,
+        busy_wait_s: float | None = None,
     ) -> None:
         if max_batch < 1 or max_concurrent < 1:
             raise ValueError("max_batch and max_concurrent must be at least 1")
-        if wait_s < 0:
-            raise ValueError("wait_s must not be negative")
+        busy_wait_s = wait_s if busy_wait_s is None else busy_wait_s
+        if wait_s < 0 or busy_wait_s < 0:
+            raise ValueError("wait_s and busy_wait_s must not be negative")
         self._run_batch = run_batch
         self._on_error = on_error
         self.max_batch = max_batch
         self.wait_s = wait_s
+        self.busy_wait_s = busy_wait_s
+        #: Batches running now.
+        self.running = 0
         self.max_concurrent = max_concurrent
         self._observe = observe
         self._queue: asyncio.Queue[_Pending[Item, Result]] | None = None
@@ -109,7 +117,7 @@ class ContinuousBatcher(Generic[Item, Result]):
         self, queue: asyncio.Queue[_Pending[Item, Result]]
     ) -> list[_Pending[Item, Result]]:
         batch = [await queue.get()]
-        deadline = time.monotonic() + self.wait_s
+        deadline = time.monotonic() + (self.busy_wait_s if self.running else self.wait_s)
         while len(batch) < self.max_batch:
             if not queue.empty():
                 batch.append(queue.get_nowait())
@@ -132,12 +140,15 @@ class ContinuousBatcher(Generic[Item, Result]):
             size = len(batch)
             self.batch_sizes[size] = self.batch_sizes.get(size, 0) + 1
             started = time.perf_counter()
+            self.running += 1
             try:
                 results = await self._run_batch([p.item for p in batch])
                 if len(results) != size:
                     raise RuntimeError(f"batch of {size} returned {len(results)} results")
             except Exception as exc:
                 results = [self._on_error(exc) for _ in batch]
+            finally:
+                self.running -= 1
             if self._observe is not None:
                 self._observe(size, time.perf_counter() - started)
             for p, result in zip(batch, results, strict=True):

@@ -255,7 +255,10 @@ class Connection:
             return
         try:
             async with asyncio.timeout(self.settings.ws_frame_timeout_s):
-                result = await session.stream.estimate(jpeg, item.t)
+                try:
+                    result = await session.stream.estimate(jpeg, item.t)
+                finally:
+                    item.release_backend()  # the credit is free before the analyzer runs
         except InvalidFrameError as exc:
             session.counters.failed += 1
             await self.send_error(f"invalid frame: {exc}", "invalid_frame", **extra)

@@ -40,6 +40,8 @@ class QueuedFrame:
     received: float
     t: float
     dispatched: float = field(default=0.0)
+    #: Set when the frame starts: gives its backend credit back (idempotent).
+    release_backend: Callable[[], None] = field(default=lambda: None, repr=False)
 
 
 class BackendCredits:
@@ -161,6 +163,8 @@ class FrameScheduler:
         self._on_drop = on_drop
         self._credits = credits or BackendCredits(in_flight)
         self._running: set[asyncio.Task[None]] = set()
+        #: Frame tasks that still hold a backend credit.
+        self._holding: set[asyncio.Task[None]] = set()
         self._queued: QueuedFrame | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -203,17 +207,38 @@ class FrameScheduler:
         self._idle.clear()
         task = asyncio.create_task(self._process(item))
         self._running.add(task)
+        self._holding.add(task)
+        item.release_backend = lambda: self._release(task)
         task.add_done_callback(self._finished)
+
+    def _release(self, task: asyncio.Task[None]) -> None:
+        """``task``'s frame is out of the pose backend: its credit goes to the next frame.
+
+        ``process`` calls it (through ``QueuedFrame.release_backend``) as soon as the pose
+        answer is in, before the analyzer and the send: the frames of one backend call
+        then get their successors started in the same loop turn, so they can leave
+        together in the next call instead of one by one.
+        """
+        if task in self._holding:
+            self._holding.discard(task)
+            self._credits.give_back()
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
             # process() answers its own errors; anything reaching here is a bug there.
             logger.error("frame task failed", exc_info=exc)
-        if self._queued is not None:
-            # Back of the line: sessions that waited longer get the freed credit first.
-            self._credits.join(self)
-        self._credits.give_back()
+        self._release(task)
+        # The queued frame waited for this session's own frame; it now needs a credit,
+        # behind sessions that waited longer (take() joins the back of the line).
+        if (
+            self._queued is not None
+            and len(self._running) < self._limit
+            and self._credits.take(self)
+        ):
+            item = self._queued
+            self._hold(None)
+            self._start(item)
         if not self._running and self._queued is None:
             self._idle.set()
 

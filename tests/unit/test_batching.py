@@ -111,3 +111,55 @@ def test_bad_limits_are_refused(max_batch: int, wait_s: float) -> None:
         ContinuousBatcher(
             in_thread(lambda items: items), lambda exc: 0, max_batch=max_batch, wait_s=wait_s
         )
+
+
+def test_a_free_runner_waits_for_company_only_while_another_batch_is_out() -> None:
+    """busy_wait_s: items that trickle in while the other runner's batch runs leave as one
+    batch; on an idle backend a lone item still leaves at once (wait_s 0)."""
+    engine = GatedEngine()
+
+    async def trickle(batcher: ContinuousBatcher[int, int], items: range) -> list[int]:
+        futures = []
+        for i in items:
+            futures.append(asyncio.ensure_future(batcher.submit(i)))
+            await asyncio.sleep(0.005)
+        return list(await asyncio.gather(*futures))
+
+    async def scenario() -> list[int]:
+        batcher = ContinuousBatcher(
+            in_thread(engine.run),
+            lambda exc: -999,
+            max_batch=4,
+            max_concurrent=2,
+            busy_wait_s=0.5,
+        )
+        first = asyncio.ensure_future(batcher.submit(1))  # idle: leaves at once, and blocks
+        await _until(lambda: len(engine.batches) == 1)
+        assert engine.batches == [[1]]
+        results = await trickle(batcher, range(2, 6))  # 5 ms apart, while [1] is out
+        engine.release.set()
+        results.insert(0, await first)
+        await batcher.aclose()
+        return results
+
+    assert asyncio.run(scenario()) == [2, 4, 6, 8, 10]
+    assert engine.batches == [[1], [2, 3, 4, 5]]
+
+
+def test_without_a_busy_wait_trickling_items_leave_one_by_one() -> None:
+    engine = GatedEngine()
+
+    async def scenario() -> None:
+        batcher = ContinuousBatcher(
+            in_thread(engine.run), lambda exc: -999, max_batch=4, max_concurrent=2
+        )
+        first = asyncio.ensure_future(batcher.submit(1))
+        await _until(lambda: len(engine.batches) == 1)
+        second = asyncio.ensure_future(batcher.submit(2))
+        await _until(lambda: len(engine.batches) == 2)
+        engine.release.set()
+        assert await asyncio.gather(first, second) == [2, 4]
+        await batcher.aclose()
+
+    asyncio.run(scenario())
+    assert engine.batches == [[1], [2]]

@@ -221,3 +221,40 @@ def test_upload_jobs_hold_back_after_a_live_frame_is_dropped(
         return waited
 
     assert 0.1 <= asyncio.run(scenario()) < 1.0
+
+
+def test_the_credit_moves_on_when_the_pose_answer_is_in_not_when_the_frame_is_sent() -> None:
+    """A frame's credit goes to the next session as soon as its pose is back
+    (``release_backend``), while the analyzer and the send still run; its own
+    session's next frame still waits for the frame to finish."""
+
+    async def scenario() -> list[tuple[str, int]]:
+        credits, started = BackendCredits(1), []
+        answered, sent = asyncio.Event(), asyncio.Event()
+
+        async def slow_sender(item: QueuedFrame) -> None:
+            started.append(("a", item.seq))
+            if item.seq == 1:
+                item.release_backend()  # the pose answer is in
+                item.release_backend()  # twice is once
+                answered.set()
+                await sent.wait()  # the analyzer and the send, still running
+
+        async def quick(item: QueuedFrame) -> None:
+            started.append(("b", item.seq))
+
+        a = FrameScheduler(slow_sender, 1, lambda f: None, credits)
+        b = FrameScheduler(quick, 1, lambda f: None, credits)
+        a.submit(_frame(1))
+        await asyncio.sleep(0)
+        b.submit(_frame(1))  # waits: the only credit is a's
+        a.submit(_frame(2))  # waits behind a's own frame
+        await answered.wait()
+        await asyncio.sleep(0.01)
+        assert started == [("a", 1), ("b", 1)]  # b started while a's frame still sends
+        sent.set()
+        assert await a.drain(1.0) and await b.drain(1.0)
+        assert (credits.free, credits.waiting) == (1, 0)
+        return started
+
+    assert asyncio.run(scenario()) == [("a", 1), ("b", 1), ("a", 2)]
