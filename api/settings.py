@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     #: what the backend computes, more only queue there (latency), so the rest wait in
     #: their sessions' latest-frame-wins slots. 10 keeps two CPU pose replicas busy with
     #: two calls of 5 frames (ray_config.yaml's ingress_batching; measured at twice
-    #: capacity on 2 cores: 1.33-1.38x the raw engine's frames/s, p99 211-257 ms, 0.23
+    #: capacity on 2 cores: 1.27-1.56x the raw engine's frames/s, p99 199-230 ms, 0.20
     #: calls per frame; bench/README.md); for GPU replicas use about 2 x replicas x
     #: max_batch_size.
     ws_backend_frames_in_flight: int = Field(default=10, ge=1)
