@@ -115,9 +115,8 @@ class Tally:
     sent: list[float] = field(default_factory=list)
     #: (answer time, send -> frame_processed latency in seconds) per answered frame.
     answers: list[tuple[float, float]] = field(default_factory=list)
-    #: The server's own split of each answered frame (latency extension), ms.
-    parts: dict[str, list[float]] = field(default_factory=dict)
-    #: The same split per answered frame, in the order of ``answers`` (the tail's split).
+    #: The server's own split of each answered frame (latency extension), ms, in the
+    #: order of ``answers``.
     splits: list[dict[str, float]] = field(default_factory=list)
     #: Sockets lost or refused (one line each); the stream ends there.
     socket_errors: list[str] = field(default_factory=list)
@@ -127,6 +126,15 @@ class Tally:
     def now(self) -> float:
         """Seconds since the run started."""
         return time.perf_counter() - self.start
+
+    @property
+    def parts(self) -> dict[str, list[float]]:
+        """Each part of the server's split over all answered frames (key -> values, ms)."""
+        parts: dict[str, list[float]] = {}
+        for split in self.splits:
+            for key, value in split.items():
+                parts.setdefault(key, []).append(value)
+        return parts
 
     def latencies_ms(self) -> np.ndarray:
         """Every answered frame's latency, ms."""
@@ -140,9 +148,6 @@ class Tally:
         view = Tally(self.start, [t for t in self.sent if t >= warmup_s])
         view.answers = [self.answers[i] for i in keep]
         view.splits = [self.splits[i] for i in keep]
-        for split in view.splits:
-            for key, value in split.items():
-                view.parts.setdefault(key, []).append(value)
         view.socket_errors, view.server_errors = self.socket_errors, self.server_errors
         return view
 
@@ -179,10 +184,7 @@ async def _stream(
                 if msg["type"] == "frame_processed":
                     now = tally.now()
                     tally.answers.append((now, now - sent_at.pop(msg["frame_id"])))
-                    split = msg.get("latency_ms", {})
-                    tally.splits.append(split)
-                    for key, value in split.items():
-                        tally.parts.setdefault(key, []).append(value)
+                    tally.splits.append(msg.get("latency_ms", {}))
                 elif msg["type"] == "error":
                     tally.server_errors += 1
                 elif msg["type"] == "exercise_completed":
@@ -220,7 +222,7 @@ async def run_streams(
         *(one_stream(base, token, frames, fps, warmup_s + seconds, whole) for token in tokens)
     )
     tally = whole.sent_after(warmup_s)
-    arr = tally.latencies_ms()
+    arr, parts = tally.latencies_ms(), tally.parts
     return {
         "streams": streams,
         "warmup_s": warmup_s,
@@ -232,8 +234,8 @@ async def run_streams(
         "socket_errors": tally.socket_errors,
         # Server-side medians (ms): scheduler queue, pose call round trip, in-replica batch
         # wall time, JPEG decode and model time per frame.
-        "server_p50_ms": {k: float(np.median(v)) for k, v in sorted(tally.parts.items())},
-        "handle_calls_per_frame": calls_per_frame(tally.parts.get("call_frames", [])),
+        "server_p50_ms": {k: float(np.median(v)) for k, v in sorted(parts.items())},
+        "handle_calls_per_frame": calls_per_frame(parts.get("call_frames", [])),
         "tail": tail_split(tally),
     }
 
@@ -243,7 +245,7 @@ def tail_split(tally: Tally) -> dict[str, Any]:
     (medians over those frames, ms), what the client saw beyond the server's own time
     (``outside``: sockets and both event loops), and when in the run they were answered."""
     arr = tally.latencies_ms()
-    if not len(arr) or len(tally.splits) != len(arr):
+    if not len(arr):
         return {}
     cut = np.percentile(arr, 99)
     slow = [i for i, latency in enumerate(arr) if latency >= cut]

@@ -236,9 +236,7 @@ class FrameScheduler:
             and len(self._running) < self._limit
             and self._credits.take(self)
         ):
-            item = self._queued
-            self._hold(None)
-            self._start(item)
+            self.start_queued()
         if not self._running and self._queued is None:
             self._idle.set()
 
