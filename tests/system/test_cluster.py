@@ -150,6 +150,8 @@ def test_scale_out_survive_a_node_and_scale_back(cluster: Cluster) -> None:
     streams = [Stream(register_over_http(cluster.base)) for _ in range(12)]
     seen_up: list[int] = []
     seen_down: list[int] = []
+    seen_after_kill: list[int] = []
+    processed_at_kill: list[int] = []
 
     async def watch(until: float, seen: list[int], done: Any) -> None:
         loop = asyncio.get_running_loop()
@@ -162,7 +164,8 @@ def test_scale_out_survive_a_node_and_scale_back(cluster: Cluster) -> None:
     async def recovered(deadline: float) -> None:
         # Polls the counters the receivers update (no event to wait on).
         while time.monotonic() < deadline and not all(  # noqa: ASYNC110
-            s.processed_after_errors >= 20 for s in streams if s.errors
+            s.processed - at_kill >= 20 and (not s.errors or s.processed_after_errors >= 20)
+            for s, at_kill in zip(streams, processed_at_kill, strict=True)
         ):
             await asyncio.sleep(1)
 
@@ -176,9 +179,16 @@ def test_scale_out_survive_a_node_and_scale_back(cluster: Cluster) -> None:
         ]
         # 12 streams (180 frames/s): more than one replica computes.
         await watch(time.monotonic() + 120, seen_up, lambda n: n >= 3)
-        # A node fails mid-session: the worker's raylet, with the replicas on it.
+        # A node fails mid-session: the worker's raylet, with the replicas on it. The head
+        # has room for one pose replica at most, so with 3 or more running the worker holds
+        # some: once Ray sees the node dead, fewer run until the worker is back. Whether a
+        # frame was out to one of them at that instant is chance, so the drill is judged by
+        # the replicas lost and the sessions going on, not by an error seen.
+        up = seen_up[-1]
+        processed_at_kill.extend(s.processed for s in streams)
         await loop.run_in_executor(None, cluster.run, "kill-worker-raylet")
-        await recovered(time.monotonic() + 90)
+        await watch(time.monotonic() + 90, seen_after_kill, lambda n: n < up)
+        await recovered(time.monotonic() + 60)
         await loop.run_in_executor(None, cluster.run, "restart-worker")
         await asyncio.sleep(5)
         # A session whose first error came late (its frame was still queued when the node's
@@ -194,8 +204,9 @@ def test_scale_out_survive_a_node_and_scale_back(cluster: Cluster) -> None:
     asyncio.run(scenario())
     assert max(seen_up) >= 3, f"pose replicas seen under load: {seen_up}"
     assert seen_down[-1] == 1, f"pose replicas seen after the load: {seen_down}"
-    assert any(s.errors for s in streams), "no frame in flight got an error when the node died"
-    for s in streams:
+    assert min(seen_after_kill) < seen_up[-1], f"replicas after the node died: {seen_after_kill}"
+    for s, at_kill in zip(streams, processed_at_kill, strict=True):
+        assert s.processed - at_kill >= 20, "a session did not go on after the node died"
         if s.errors:
             assert s.processed_after_errors >= 20, "a session did not recover"
         assert s.done.get("type") == "exercise_completed", s.done
