@@ -23,6 +23,7 @@ from api.middleware import AllowedHostsMiddleware, RequestIdMiddleware
 from api.openapi import build_openapi
 from api.routes import analyses, auth, exercises, health, models, page, uploads
 from api.saving import SessionSaver
+from api.services import Services, get_services
 from api.settings import Settings
 from api.uploads.worker import UploadWorker
 from api.ws.endpoint import UserSockets, exercise_socket
@@ -31,7 +32,7 @@ from api.ws.scheduler import BackendCredits
 from db.engine import make_engine
 from db.migrate import ensure_at_head
 from db.outbox import Outbox
-from inference.client import PoseClient
+from inference.pose_client import PoseClient
 
 #: The outbox file in DATA_DIR (db/outbox.py).
 OUTBOX_FILE = "outbox.sqlite3"
@@ -70,8 +71,7 @@ def ws_routes() -> list[BaseRoute]:
 
 async def openapi_json(request: Request) -> JSONResponse:
     """The OpenAPI document (built once per app)."""
-    document = request.app.state.openapi
-    return JSONResponse(document)
+    return JSONResponse(get_services(request).openapi)
 
 
 def create_app(
@@ -134,14 +134,15 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
-    app.state.context = context
-    app.state.metrics = metrics
-    app.state.ws_sessions = sessions
-    app.state.saver = saver
-    app.state.user_sockets = UserSockets(settings.ws_max_sessions_per_user)
-    app.state.backend_credits = credits
-    app.state.upload_worker = worker
-    # One upload's row is created at a time (SQLite does not lock the user's row).
-    app.state.upload_lock = asyncio.Lock()
-    app.state.openapi = build_openapi(app.routes)
+    Services(
+        context=context,
+        metrics=metrics,
+        saver=saver,
+        sessions=sessions,
+        user_sockets=UserSockets(settings.ws_max_sessions_per_user),
+        credits=credits,
+        uploads=worker,
+        upload_lock=asyncio.Lock(),
+        openapi=build_openapi(app.routes),
+    ).attach(app)
     return app

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
@@ -15,6 +14,10 @@ from db.engine import make_engine
 from db.migrate import DatabaseNotMigratedError, ensure_at_head, upgrade
 
 logger = logging.getLogger("posecoach")
+
+#: Runs the Serve application for ``posecoach serve`` (migrated database, parsed args):
+#: handed in by the composition root, :mod:`inference.serve.cli`, which owns Ray.
+ServeRunner = Callable[[Settings, argparse.Namespace], int]
 
 
 def _settings_or_exit() -> Settings:
@@ -36,12 +39,13 @@ def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    """Migrate, then run the Serve application (ray_config.yaml) on an embedded local Ray.
+def cmd_serve(settings: Settings, args: argparse.Namespace, run_serve: ServeRunner | None) -> int:
+    """Migrate, then run the Serve application (ray_config.yaml) through ``run_serve``.
 
-    Ray is started by ``python -m inference.serve`` in this process's place (exec): the
-    API package itself never imports Ray. ``--no-ray`` runs the API alone under uvicorn
-    (REST and /metrics only: without a pose backend the WebSocket answers 1013).
+    The API package never imports Ray: the composition root (the ``posecoach`` console
+    script, :mod:`inference.serve.cli`) hands the runner in. ``--no-ray`` runs the API
+    alone under uvicorn (REST and /metrics only: without a pose backend the WebSocket
+    answers 1013).
     """
     engine = make_engine(settings.sqlalchemy_url())
     try:
@@ -54,13 +58,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if not args.no_ray:
-        # Every replica reads the settings itself: hand them the same (possibly generated) key.
-        os.environ["SECRET_KEY"] = settings.secret
-        command = [sys.executable, "-m", "inference.serve", "--host", args.host]
-        command += ["--port", str(args.port)]
-        if args.config:
-            command += ["--config", args.config]
-        os.execv(sys.executable, command)  # noqa: S606 (our own interpreter and module)
+        if run_serve is None:
+            sys.exit("posecoach: serving with Ray needs the `posecoach` console script")
+        return run_serve(settings, args)
     import uvicorn  # imported here: the other commands do not need a server
 
     from api.app import create_app
@@ -119,16 +119,13 @@ def cmd_analyze(argv: Sequence[str]) -> int:
 
 def cmd_client(argv: Sequence[str]) -> int:
     """Stream a video to a server: `posecoach client VIDEO --exercise TYPE [...]`."""
-    from api.client.cli import main as client_main  # a client: no settings, no database
+    from api.streamer.cli import main as client_main  # a client: no settings, no database
 
     return client_main(argv)
 
 
-COMMANDS = {"migrate": cmd_migrate, "serve": cmd_serve}
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `posecoach` console script."""
+def main(argv: Sequence[str] | None = None, *, run_serve: ServeRunner | None = None) -> int:
+    """The `posecoach` commands; ``run_serve`` serves with Ray (the composition root's)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["analyze"]:
         return cmd_analyze(arguments[1:])  # needs no settings: no server, no database
@@ -139,7 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    return COMMANDS[args.command](settings, args)
+    if args.command == "serve":
+        return cmd_serve(settings, args, run_serve)
+    return cmd_migrate(settings, args)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The resources one app instance works with, built from Settings and kept on app.state."""
+"""The resources one app instance works with, built from Settings (part of api.services)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from api.auth.passwords import PasswordHasher
 from api.auth.throttle import SlidingWindowLimiter
 from api.auth.tokens import TokenService
 from api.errors import DatabaseUnavailableError
+from api.services import get_services
 from api.settings import Settings
-from inference.client import PoseClient
+from inference.pose_client import PoseClient
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -100,8 +101,7 @@ class AppContext:
 
 def get_context(connection: HTTPConnection) -> AppContext:
     """The AppContext of the app serving this request or WebSocket."""
-    context: AppContext = connection.app.state.context
-    return context
+    return get_services(connection).context
 
 
 def client_ip(connection: HTTPConnection) -> str:

@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.services import get_services
+
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0)
 BATCH_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
 #: Upload jobs take seconds to many minutes.
@@ -261,7 +263,7 @@ class HttpMetricsMiddleware:
 
 async def metrics_endpoint(request: Request) -> Response:
     """Prometheus text exposition (only when the backend exports in-process)."""
-    metrics: AppMetrics = request.app.state.metrics
+    metrics = get_services(request).metrics
     body = metrics.backend.exposition()
     if body is None:
         return Response(status_code=404)

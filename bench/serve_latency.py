@@ -31,7 +31,7 @@ from websockets.exceptions import WebSocketException
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from api.client.http import access_token, base_url, fresh_credentials
+from api.streamer.http import access_token, base_url, fresh_credentials
 
 DEFAULT_CLIP = (
     Path(__file__).resolve().parents[2] / "shared/data/videos/shoulderpress_side_gym_2reps.mp4"

@@ -1,7 +1,7 @@
 """The one analysis path for recorded video: offline (`posecoach analyze`) and uploads.
 
 A video is read as timed frames (:func:`inference.videofile.read_frames`), each frame is
-sent as a JPEG through a :class:`~inference.client.PoseStream` (the stream owns the
+sent as a JPEG through a :class:`~inference.pose_client.PoseStream` (the stream owns the
 tracking ROI and the smoother, as a live session's does) and its pose goes to the
 exercise analyzer with the video's own timestamp. Where the poses come from is the
 caller's choice: the in-process engine for the CLI, the Ray Serve pose deployment (the
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inference.analyzers import AnalyzerUpdate, ExerciseAnalyzer
-from inference.client import InvalidFrameError, PoseStream
+from inference.pose_client import InvalidFrameError, PoseStream
 from inference.types import FrameResult
 from inference.videofile import encode_jpeg
 
@@ -64,7 +64,7 @@ async def analyse_frames(
 
     Decoding and JPEG encoding run on a worker thread, one frame ahead. A frame that the
     pose side cannot decode counts as a frame without a person; a backend failure
-    (:class:`~inference.client.PoseBackendError`) propagates: the caller decides whether
+    (:class:`~inference.pose_client.PoseBackendError`) propagates: the caller decides whether
     to retry or give up. ``start`` numbers the first frame (progress after a resume).
     """
     upcoming = asyncio.ensure_future(asyncio.to_thread(_next_encoded, frames))

@@ -45,7 +45,7 @@ class FrameEngine(Protocol):
 
 
 class StreamTracker:
-    """ROI, smoother and clock of one stream; also a :class:`~inference.client.PoseStream`."""
+    """ROI, smoother and clock of one stream; also a :class:`~inference.pose_client.PoseStream`."""
 
     def __init__(
         self, estimate: EstimateFn | None = None, smoother: PoseSmoother | None = None
@@ -88,12 +88,12 @@ class StreamTracker:
             return result  # out of order or repeated: raw pose, the stream's state untouched
         if result.pose is None:
             self.reset()
-            return FrameResult(pose=None, next_roi=None, timings_ms=result.timings_ms)
+            return FrameResult(pose=None, next_roi=None, timings=result.timings)
         self._last_t = t
         pose = self._smoother.smooth(result.pose, t, crop_roi)
         # The engine's next ROI, unsmoothed: MediaPipe Tasks (VIDEO mode) does the same.
         self._roi = result.next_roi
-        return FrameResult(pose=pose, next_roi=self._roi, timings_ms=result.timings_ms)
+        return FrameResult(pose=pose, next_roi=self._roi, timings=result.timings)
 
     def track(self, engine: FrameEngine, image_rgb: np.ndarray, t: float) -> FrameResult:
         """Offline: estimate this RGB uint8 (H, W, 3) frame with ``engine`` and apply it."""

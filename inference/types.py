@@ -101,10 +101,28 @@ class PoseRequest:
     roi: Roi | None = None
 
 
+@dataclass
+class FrameTimings:
+    """Where one frame's time went, in milliseconds (the ``latency`` extension shows it).
+
+    The engine fills ``detector_ms``, ``landmarks_ms`` and ``total_ms`` (its batch's time
+    per frame), the batch runner ``decode_ms``, the pose replica ``replica_ms`` (queue
+    wait and batch run inside the replica) and the ingress ``call_frames`` (frames that
+    shared this frame's backend call; 0 when the frame went through no batched call).
+    """
+
+    decode_ms: float = 0.0
+    detector_ms: float = 0.0
+    landmarks_ms: float = 0.0
+    total_ms: float = 0.0
+    replica_ms: float = 0.0
+    call_frames: int = 0
+
+
 @dataclass(frozen=True)
 class FrameResult:
     """What the engine returns per item: the pose (or None) and the ROI for the next frame."""
 
     pose: Pose | None
     next_roi: Roi | None
-    timings_ms: dict[str, float] = field(default_factory=dict)
+    timings: FrameTimings = field(default_factory=FrameTimings)

@@ -98,7 +98,7 @@ async def _analyze(
     set_gap_s: float,
     rate: float | None,
 ) -> SessionSummary:
-    from inference.local_client import LocalPoseClient  # loads the model runtime
+    from inference.local_pose import LocalPoseClient  # loads the model runtime
 
     analyzer = create_analyzer(exercise, body_weight_kg=body_weight_kg, set_gap_s=set_gap_s)
     client = LocalPoseClient(engine.config, engine_factory=lambda _config: engine)

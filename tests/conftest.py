@@ -22,8 +22,8 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from api.app import create_app
-from api.client.http import access_token, base_url, fresh_credentials
 from api.settings import Settings
+from api.streamer.http import access_token, base_url, fresh_credentials
 from db import migrate, repo
 from db.engine import make_engine
 from inference.serve import loopback

@@ -11,6 +11,7 @@ from api.errors import ApiError, NotFoundError, PayloadTooLargeError, RateLimite
 from api.exercise_types import EXERCISE_TYPES
 from api.openapi import Operation, documented, path_param
 from api.schemas import UploadOut
+from api.services import get_services
 from api.uploads.store import MULTIPART_OVERHEAD, receive_video
 from db import analyses
 
@@ -66,7 +67,7 @@ async def upload_video(request: Request) -> JSONResponse:
     )
     try:
         # One creation at a time in this process: SQLite does not lock the user's row.
-        async with request.app.state.upload_lock:
+        async with get_services(request).upload_lock:
             job = await context.db(analyses.create_analysis, new, **quota)
     except analyses.QuotaExceededError as exc:
         video.remove()
@@ -74,7 +75,7 @@ async def upload_video(request: Request) -> JSONResponse:
     except BaseException:
         video.remove()
         raise
-    request.app.state.upload_worker.wake()
+    get_services(request).uploads.wake()
     out = UploadOut(
         message="Video uploaded successfully",
         file_path=new.file_path,

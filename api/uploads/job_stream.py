@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from api.ws.scheduler import BackendCredits
-from inference.client import PoseStream
+from inference.pose_client import PoseStream
 from inference.types import FrameResult
 
 
 class JobStream:
-    """A :class:`~inference.client.PoseStream` whose frames wait for a job credit
+    """A :class:`~inference.pose_client.PoseStream` whose frames wait for a job credit
     (live frames first) and time out like live ones."""
 
     def __init__(self, stream: PoseStream, credits: BackendCredits, timeout_s: float) -> None:

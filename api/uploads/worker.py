@@ -37,7 +37,7 @@ from db.models import UploadAnalysis
 from db.records import SessionRecord
 from inference.analysis import analyse_frames
 from inference.analyzers import create_analyzer
-from inference.client import PoseBackendError, PoseClient
+from inference.pose_client import PoseBackendError, PoseClient
 from inference.videofile import VideoProbeError, read_frames
 
 logger = logging.getLogger(__name__)

@@ -18,15 +18,15 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from api.context import get_context
 from api.metrics import AppMetrics
 from api.saving import SaveResult
+from api.services import get_services
 from api.ws import protocol
 from api.ws.registry import SessionRegistry
 from api.ws.scheduler import BackendCredits, FrameScheduler, QueuedFrame
 from api.ws.session import ExerciseSession
 from inference.analyzers import create_analyzer
-from inference.client import InvalidFrameError, PoseBackendError, PoseClient
+from inference.pose_client import InvalidFrameError, PoseBackendError, PoseClient
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +41,12 @@ class Connection:
         self, websocket: WebSocket, exercise: str, user_id: int, body_weight_kg: float
     ) -> None:
         self.ws = websocket
-        self.context = get_context(websocket)
+        services = get_services(websocket)
+        self.context = services.context
         self.settings = self.context.settings
-        self.metrics: AppMetrics = websocket.app.state.metrics
-        self.registry: SessionRegistry = websocket.app.state.ws_sessions
-        self.credits: BackendCredits = websocket.app.state.backend_credits
+        self.metrics: AppMetrics = services.metrics
+        self.registry: SessionRegistry = services.sessions
+        self.credits: BackendCredits = services.credits
         pose_client = self.context.pose_client
         assert pose_client is not None
         self.pose: PoseClient = pose_client
@@ -272,15 +273,16 @@ class Connection:
             # No await between the pose and the analyzer: frames reach it in order.
             update = session.analyzer.update(result.pose, item.t)
             done = time.monotonic()
+            timings = result.timings
             latency = {
                 "queue": (item.dispatched - item.received) * 1000.0,
                 "pose": (done - start) * 1000.0,
-                "engine": result.timings_ms.get("total_ms", 0.0),
-                "decode": result.timings_ms.get("decode_ms", 0.0),
-                "replica": result.timings_ms.get("replica_ms", 0.0),
+                "engine": timings.total_ms,
+                "decode": timings.decode_ms,
+                "replica": timings.replica_ms,
             }
-            if "call_frames" in result.timings_ms:  # frames that shared this frame's call
-                latency["call_frames"] = result.timings_ms["call_frames"]
+            if timings.call_frames:  # frames that shared this frame's call
+                latency["call_frames"] = float(timings.call_frames)
             message = session.frame_message(update, result, frame_id, latency)
         except Exception:
             session.counters.failed += 1

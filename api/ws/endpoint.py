@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from starlette.websockets import WebSocket
 
 from api.auth.current_user import authenticate
-from api.context import AppContext, get_context
+from api.context import AppContext
 from api.errors import (
     ApiError,
     AuthenticationError,
@@ -22,7 +22,7 @@ from api.errors import (
     RateLimitedError,
     ServiceUnavailableError,
 )
-from api.metrics import AppMetrics
+from api.services import get_services
 from api.ws.connection import Connection
 from db import repo
 from inference.analyzers import EXERCISE_TYPES
@@ -70,9 +70,8 @@ class UserSockets:
 
 async def exercise_socket(websocket: WebSocket) -> None:
     """The WebSocket route."""
-    context = get_context(websocket)
-    metrics: AppMetrics = websocket.app.state.metrics
-    sockets: UserSockets = websocket.app.state.user_sockets
+    services = get_services(websocket)
+    context, metrics, sockets = services.context, services.metrics, services.user_sockets
     exercise = websocket.path_params["exercise_type"]
     try:
         check_origin(websocket, context)

@@ -16,7 +16,7 @@ from api.saving import SaveResult
 from api.ws.clock import SessionClock
 from db.records import SessionRecord
 from inference.analyzers import AnalyzerUpdate, ExerciseAnalyzer, SessionSummary
-from inference.client import PoseStream
+from inference.pose_client import PoseStream
 from inference.types import FrameResult
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from inference.pose import detection, landmarks, roi
 from inference.pose.anchors import generate_anchors
 from inference.pose.config import PoseEngineConfig
 from inference.pose.runtime import OnnxModel
-from inference.types import NUM_LANDMARKS, FrameResult, Pose, PoseRequest, Roi
+from inference.types import NUM_LANDMARKS, FrameResult, FrameTimings, Pose, PoseRequest, Roi
 
 _DET = detection.DETECTOR_SIZE
 _LM = landmarks.LANDMARK_SIZE
@@ -129,15 +129,16 @@ class PoseEngine:
                     poses[i] = decoded
         t2 = time.perf_counter()
         n = max(1, len(requests))
-        timings = {
-            "detector_ms": (t1 - t0) * 1000.0 / max(1, len(need)) if need else 0.0,
-            "landmarks_ms": (t2 - t1) * 1000.0 / max(1, len(todo)) if todo else 0.0,
-            "total_ms": (t2 - t0) * 1000.0 / n,
-        }
+        detector_ms = (t1 - t0) * 1000.0 / max(1, len(need)) if need else 0.0
+        landmarks_ms = (t2 - t1) * 1000.0 / max(1, len(todo)) if todo else 0.0
+        total_ms = (t2 - t0) * 1000.0 / n
         out = []
         for i in range(len(requests)):
             pose, next_roi = poses.get(i, (None, None))
-            out.append(FrameResult(pose=pose, next_roi=next_roi, timings_ms=dict(timings)))
+            timings = FrameTimings(
+                detector_ms=detector_ms, landmarks_ms=landmarks_ms, total_ms=total_ms
+            )
+            out.append(FrameResult(pose=pose, next_roi=next_roi, timings=timings))
         return out
 
     def _decode_one(

@@ -1,7 +1,7 @@
 """Application builder for `serve run ray_config.yaml` (`inference.serve.app:build`).
 
-``args`` (from the YAML): ``app_factory`` (dotted path of the ASGI app factory),
-``pose`` (PoseModel options: variant, device, threads, max_batch_size, batch_wait_timeout_s),
+``args`` (from the YAML): ``pose`` (PoseModel options: variant, device, threads,
+max_batch_size, batch_wait_timeout_s),
 ``ingress_batching`` (max_batch, calls_in_flight, wait_s, busy_wait_s: frames per call
 from an ingress replica to the pose deployment) and ``direct`` (``host``/``port`` where
 each ingress replica serves the app itself; no port: only through Serve's proxy).
@@ -22,13 +22,11 @@ from inference.serve.pose import PoseDeployment
 def build(args: dict[str, Any]) -> Application:
     """The Serve application: Ingress -> PoseDeployment."""
     pose_options = dict(args.get("pose") or {})
-    app_factory = str(args.get("app_factory", "api.asgi:build_app"))
     ingress: Any = Ingress
     pose: Any = PoseDeployment
     direct = dict(args.get("direct") or {})
     app: Application = ingress.bind(
         pose.bind(**pose_options),
-        app_factory=app_factory,
         direct_host=str(direct.get("host", "127.0.0.1")),
         direct_port=int(direct["port"]) if direct.get("port") else None,
         batching=dict(args.get("ingress_batching") or {}),

@@ -1,7 +1,11 @@
-"""The pose deployment: a thin shell over PoseEngine with ``@serve.batch``.
+"""The pose deployment: a thin shell over PoseEngine behind one continuous batcher.
 
-Holds models only (no per-stream state): any replica can serve any frame. Receives JPEG
-bytes and the stream's ROI, decodes in the replica, batches calls from many sessions.
+Holds models only (no per-stream state): any replica can serve any frame. Each call
+carries the frames one ingress replica had ready (wire items: JPEG bytes and the stream's
+ROI); the replica decodes them and its one batcher merges concurrent calls into engine
+batches when the engine comes free. No ``@serve.batch`` in front of it: it formed its
+batches as soon as the previous one was formed, not when the engine was free, and added
+a second queue for nothing (bench/README.md, "One batching point").
 The health check queues a real inference like any frame, so a wedged engine or batcher
 fails it (Serve's health_check_timeout_s) and Serve replaces the replica.
 """
@@ -17,20 +21,13 @@ from typing import Any
 from ray import serve
 from ray.serve import metrics as serve_metrics
 
-from inference.client import ModelInfo
-from inference.local_client import (
-    FrameError,
-    FrameItem,
-    ProbeFailedError,
-    describe_engine,
-    engine_batcher,
-    probe_jpeg,
-    unwrap,
-)
+from inference.engine_batch import ProbeFailedError, describe_engine, engine_batcher, probe_jpeg
 from inference.pose.config import PoseEngineConfig
 from inference.pose.engine import PoseEngine
+from inference.pose_client import ModelInfo
 from inference.serve.autoscale import ENGINE_BUSY, BusyMeter
 from inference.types import FrameResult
+from inference.wire import FrameAnswer, FrameItem, unwrap
 
 BATCH_BUCKETS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]
 
@@ -60,11 +57,8 @@ class PoseModel:
             max_batch=max(64, max_batch_size),
         )
         self.engine = PoseEngine(config)
-        #: The wait for company belongs to ``@serve.batch``, which gathers arrivals before
-        #: they reach the batcher; the batcher adds no second wait of its own.
-        self.batch_wait_timeout_s = batch_wait_timeout_s
         self.batcher = engine_batcher(
-            self.engine, max_batch=max_batch_size, wait_s=0.0, observe=observe
+            self.engine, max_batch=max_batch_size, wait_s=batch_wait_timeout_s, observe=observe
         )
 
     @property
@@ -72,15 +66,14 @@ class PoseModel:
         """Batch size -> number of batches run by this replica."""
         return self.batcher.batch_sizes
 
-    async def estimate(self, items: list[FrameItem]) -> list[FrameResult | FrameError]:
-        """Results for (jpeg, roi) items, batched with everything else queued here."""
+    async def estimate(self, items: list[FrameItem]) -> list[FrameAnswer]:
+        """Answers for wire items, batched with everything else queued here."""
         t0 = time.perf_counter()
         out = await self.batcher.submit_many(items)
         waited_ms = (time.perf_counter() - t0) * 1000.0
         for item in out:
             if isinstance(item, FrameResult):
-                # Queue wait + batch run inside the replica (the latency extension shows it).
-                item.timings_ms["replica_ms"] = waited_ms
+                item.timings.replica_ms = waited_ms
         return out
 
 
@@ -94,11 +87,9 @@ class PoseModel:
 class PoseDeployment:
     """Batched BlazePose; options come from ray_config.yaml.
 
-    Each call carries the frames one ingress replica had ready (``estimate_batch``);
-    ``@serve.batch`` gathers calls that arrive together (``batch_wait_timeout_s`` from the
-    config) and hands each group straight on (up to 64 groups at once): the engine
-    batches are formed by :class:`~inference.batching.ContinuousBatcher` when the engine
-    is free, which keeps batches full under load.
+    Each call carries the frames one ingress replica had ready (``estimate_batch``); the
+    model's :class:`~inference.batching.ContinuousBatcher` merges concurrent calls into
+    engine batches when the engine is free, which keeps batches full under load.
     """
 
     def __init__(self, **options: Any) -> None:
@@ -114,9 +105,6 @@ class PoseDeployment:
         )
         self._busy = BusyMeter()
         self.model = PoseModel(**options, observe=self._observe)
-        batched: Any = self.estimate_batch
-        batched.set_max_batch_size(self.model.batcher.max_batch)
-        batched.set_batch_wait_timeout_s(self.model.batch_wait_timeout_s)
 
     def _observe(self, size: int, seconds: float) -> None:
         self._batch_size.observe(size)
@@ -128,19 +116,9 @@ class PoseDeployment:
         (inference.serve.autoscale.EngineBusyPolicy scales on it)."""
         return {ENGINE_BUSY: self._busy.fraction()}
 
-    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.0, max_concurrent_batches=64)
-    async def estimate_batch(
-        self, calls: list[list[FrameItem]]
-    ) -> list[list[FrameResult | FrameError]]:
-        """Calls that arrived together, each a list of (jpeg, roi) items from one ingress;
-        per-item errors are returned, not raised."""
-        flat = [item for items in calls for item in items]
-        results = await self.model.estimate(flat)
-        out, start = [], 0
-        for items in calls:
-            out.append(results[start : start + len(items)])
-            start += len(items)
-        return out
+    async def estimate_batch(self, items: list[FrameItem]) -> list[FrameAnswer]:
+        """One ingress call's wire items; per-item errors are returned, not raised."""
+        return await self.model.estimate(items)
 
     async def describe(self) -> ModelInfo:
         """A real inference on the probe image, timed (for /test-models)."""

@@ -1,21 +1,15 @@
 """Run the Serve application from ray_config.yaml on an embedded local Ray.
 
-``python -m inference.serve [--host H] [--port P] [--config ray_config.yaml]`` (what
-``posecoach serve`` execs after migrating). Every Ray listener is on 127.0.0.1
-(inference.serve.loopback); ``--host`` moves only the public ports (the ingress replicas'
-own server and Serve's proxy). The dashboard is off; SIGTERM and SIGINT shut Serve and
-Ray down cleanly.
+What ``posecoach serve`` runs after migrating (:mod:`inference.serve.cli`). Every Ray
+listener is on 127.0.0.1 (inference.serve.loopback); ``--host`` moves only the public
+ports (the ingress replicas' own server and Serve's proxy). The dashboard is off.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
-import signal
-import threading
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +97,7 @@ def start_local(
     """Start an embedded Ray on 127.0.0.1, deploy the config, wait until it is RUNNING.
 
     Needs :func:`inference.serve.loopback.prepare_environment` before ``ray`` was
-    imported (``python -m inference.serve`` does it); refuses to start otherwise.
+    imported (``posecoach serve`` does it); refuses to start otherwise.
     """
     require_loopback_node()
     for key, value in SERVE_ENV_DEFAULTS.items():
@@ -161,35 +155,3 @@ def stop_local() -> None:
         serve.shutdown()
     finally:
         ray.shutdown()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: start, then wait for SIGTERM/SIGINT and shut down."""
-    parser = argparse.ArgumentParser(prog="python -m inference.serve", description=__doc__)
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG))
-    parser.add_argument(
-        "--host", default=None, help="bind address of the public ports (default: the config's)"
-    )
-    parser.add_argument(
-        "--port", type=int, default=None, help="public port; Serve's proxy takes the next one"
-    )
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    config = load_config(args.config, host=args.host, port=args.port)
-    stop = threading.Event()
-
-    def _stop(signum: int, _: object) -> None:
-        logger.info("signal %s: shutting down", signum)
-        stop.set()
-
-    try:
-        start_local(config)
-        # After ray.init, which installs its own SIGTERM handler: ours shuts Serve down.
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
-        host, port = public_address(config)
-        logger.info("posecoach serving on http://%s:%s/", host, port)
-        stop.wait()
-    finally:
-        stop_local()
-    return 0

@@ -110,7 +110,7 @@ def live_server(
     child_env.update(env)
     child_env.update({"DATABASE_URL": database_url, "DATA_DIR": str(data_dir)})
     log = data_dir / "serve.log"
-    serve = ["-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    serve = ["-m", "inference.serve.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-c", _SERVE_UNLESS_ORPHANED, *serve],

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from api.app import OUTBOX_FILE, create_app
+from api.services import app_services
 from db import repo
 from db.outbox import Outbox
 from db.records import MAX_CALORIES, MAX_INT, SessionRecord
@@ -72,7 +73,7 @@ def test_the_outbox_is_replayed_at_start_up_and_stores_each_session_once(
     assert outbox.count() == 2
 
     with TestClient(create_app(settings, engine=engine)) as client:  # "the restart"
-        saver = client.app.state.saver  # type: ignore[attr-defined]
+        saver = app_services(client.app).saver  # type: ignore[arg-type]
         assert client.portal is not None
         assert client.portal.call(saver.drain) is True
         history = client.get("/api/exercises/history/", headers=bearer(user["access"])).json()
@@ -87,7 +88,7 @@ def test_a_session_whose_user_is_gone_becomes_a_dead_letter(
     outbox = Outbox(settings.data_dir / OUTBOX_FILE)
     outbox.put(987654, _record())  # no such user: the foreign key refuses it for good
     with TestClient(create_app(settings, engine=engine)) as client:
-        saver = client.app.state.saver  # type: ignore[attr-defined]
+        saver = app_services(client.app).saver  # type: ignore[arg-type]
         assert client.portal is not None
         assert client.portal.call(saver.drain) is True  # nothing left to retry
     assert outbox.count() == 0

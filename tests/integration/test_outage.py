@@ -17,8 +17,9 @@ from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
 from api.app import create_app
+from api.services import app_services
 from db.engine import make_engine
-from inference.local_client import LocalPoseClient
+from inference.local_pose import LocalPoseClient
 from tests.clips import CLIP, CLIP_REPS, clip_jpegs, paced
 from tests.conftest import bearer, make_settings, register_user
 from tests.integration.ws.conftest import b64
@@ -132,7 +133,7 @@ def test_session_stopped_during_an_outage_is_stored_once_after_it(
 
         items = _wait_for(stored)
         assert [item["reps"] for item in items] == [CLIP_REPS]
-        saver = client.app.state.saver  # type: ignore[attr-defined]
+        saver = app_services(client.app).saver  # type: ignore[arg-type]
         assert client.portal is not None
         assert client.portal.call(saver.drain) is True  # the outbox is empty again
         time.sleep(1.0)  # further retry passes must not store it a second time

@@ -10,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from api.auth.passwords import PasswordHasher
+from api.services import app_services
 from tests.conftest import TEST_SECRET, RegisterFn, bearer
 
 
@@ -115,7 +116,7 @@ def test_wrong_password_and_unknown_email_take_the_same_path(
 
 def test_login_is_throttled_per_account(client: TestClient, register: RegisterFn) -> None:
     register(username="max")
-    limit = client.app.state.context.settings.login_attempts_per_account  # type: ignore[attr-defined]
+    limit = app_services(client.app).context.settings.login_attempts_per_account  # type: ignore[arg-type]
     for _ in range(limit):
         bad = client.post("/api/auth/login/", json={"email": "max@example.com", "password": "x"})
         assert bad.status_code == 401

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
 from api.app import create_app
+from api.services import app_services
 from tests.conftest import make_settings, register_user
 
 
@@ -40,7 +41,7 @@ def test_concurrent_wrong_logins_count_each_attempt(client: TestClient) -> None:
     # On main all 30 were evaluated (30 x 401): the check ran before the argon2 await
     # and the count after it. Reserved before verifying, at most the limit are checked.
     email = register_user(client)["user"]["email"]
-    limit = client.app.state.context.settings.login_attempts_per_account  # type: ignore[attr-defined]
+    limit = app_services(client.app).context.settings.login_attempts_per_account  # type: ignore[arg-type]
     statuses = _concurrent_logins(client, email, 30)
     assert statuses[401] <= limit
     assert statuses[401] + statuses[429] == 30

@@ -14,8 +14,8 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from inference.client import InvalidFrameError, ModelInfo, PoseStream
-from inference.types import FrameResult, Roi
+from inference.pose_client import InvalidFrameError, ModelInfo, PoseStream
+from inference.types import FrameResult, FrameTimings, Roi
 from tests.conftest import make_settings
 
 
@@ -41,7 +41,7 @@ class FakeStream:
         self.client.calls += 1
         if b"JUNK" in jpeg[:16]:
             raise InvalidFrameError("image could not be decoded")
-        return FrameResult(pose=None, next_roi=None, timings_ms={"total_ms": 0.1})
+        return FrameResult(pose=None, next_roi=None, timings=FrameTimings(total_ms=0.1))
 
     def reset(self) -> None:
         pass

@@ -10,7 +10,8 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from inference.local_client import LocalPoseClient, describe_engine
+from inference.engine_batch import describe_engine
+from inference.local_pose import LocalPoseClient
 from inference.pose.config import PoseEngineConfig
 from inference.pose.engine import PoseEngine
 from tests.clips import CLIP, CLIP_REPS, clip_jpegs, paced

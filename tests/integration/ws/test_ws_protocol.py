@@ -10,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from api.services import app_services
 from tests.conftest import register_user
 from tests.integration.ws.conftest import FakePoseClient, b64, jpeg_bytes
 
@@ -22,7 +23,7 @@ def _token(client: TestClient) -> str:
 
 
 def _user_id(client: TestClient, token: str) -> int:
-    user_id: int = client.app.state.context.tokens.verify(token, "access").user_id  # type: ignore[attr-defined]
+    user_id: int = app_services(client.app).context.tokens.verify(token, "access").user_id  # type: ignore[arg-type]
     return user_id
 
 
@@ -34,7 +35,7 @@ def test_no_token_is_refused_with_4401(ws_client: TestClient) -> None:
 
 def test_expired_token_is_refused(ws_client: TestClient) -> None:
     token = _token(ws_client)
-    tokens = ws_client.app.state.context.tokens  # type: ignore[attr-defined]
+    tokens = app_services(ws_client.app).context.tokens  # type: ignore[arg-type]
     user_id = _user_id(ws_client, token)
     old = tokens.issue(user_id, "access", now=datetime.now(UTC) - timedelta(hours=2)).token
     with (
@@ -182,7 +183,7 @@ def test_vanished_client_session_is_saved_once(ws_client: TestClient) -> None:
         ws.receive_json()
     # The test client cancels the server's task right after the disconnect (as a
     # server shutting down does); the save still completes, and the history shows it once.
-    sessions = ws_client.app.state.ws_sessions  # type: ignore[attr-defined]
+    sessions = app_services(ws_client.app).sessions  # type: ignore[arg-type]
     assert ws_client.portal is not None
     ws_client.portal.call(sessions.wait_saved)
     assert len(sessions) == 0
@@ -192,7 +193,7 @@ def test_vanished_client_session_is_saved_once(ws_client: TestClient) -> None:
 
 
 def test_idle_timeout_saves_and_closes(ws_client: TestClient) -> None:
-    ws_client.app.state.context.settings.ws_idle_timeout_s = 0.3  # type: ignore[attr-defined]
+    app_services(ws_client.app).context.settings.ws_idle_timeout_s = 0.3  # type: ignore[arg-type]
     token = _token(ws_client)
     with ws_client.websocket_connect(f"{URL}?token={token}") as ws:
         ws.send_json({"type": "start_exercise"})

@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from api.app import create_app
+from api.services import app_services
 from api.settings import Settings
 from inference.analyzers import AnalyzerUpdate, create_analyzer
 from inference.types import Pose
@@ -156,5 +157,5 @@ def test_the_set_gap_setting_reaches_each_sessions_analyzer(
         with client.websocket_connect(f"/ws/exercise/squat/?token={token}") as ws:
             ws.send_json({"type": "start_exercise"})
             key = ws.receive_json()["session_id"]
-            live = client.app.state.ws_sessions._live  # type: ignore[attr-defined]
+            live = app_services(client.app).sessions._live  # type: ignore[arg-type]
             assert live[key].analyzer.set_gap_s == 7.5

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from inference.client import PoseBackendError
+from inference.pose_client import PoseBackendError
 from inference.tracking import StreamTracker
 from inference.types import FrameResult, Pose, PoseRequest, Roi
 

@@ -21,7 +21,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from api.client.http import (
+from api.exercise_types import EXERCISE_TYPES
+from api.streamer.http import (
     Credentials,
     ServerError,
     access_token,
@@ -30,9 +31,8 @@ from api.client.http import (
     fresh_credentials,
     socket_url,
 )
-from api.client.stream import StreamFailed, StreamState, run_session
-from api.client.video import camera_frames, probe
-from api.exercise_types import EXERCISE_TYPES
+from api.streamer.stream import StreamFailed, StreamState, run_session
+from api.streamer.video import camera_frames, probe
 
 
 def build_parser() -> argparse.ArgumentParser:

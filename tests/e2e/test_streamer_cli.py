@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.client.video import probe
+from api.streamer.video import probe
 from tests.conftest import VIDEOS_DIR, write_video
 from tests.e2e.conftest import SQUAT_CLIP, needs_squat_clip
 from tests.e2e.server import LiveServer, manifest_entry

@@ -2,7 +2,7 @@
 
 Every stream's frame becomes one item ``(jpeg, roi)`` of a :class:`ContinuousBatcher`
 whose batch function is the backend call: a Ray Serve handle call to the pose
-deployment's ``estimate_batch`` (``inference.serve.client``). A call takes everything
+deployment's ``estimate_batch`` (``inference.serve.pose_handle``). A call takes everything
 queued while the previous calls were out (up to ``max_batch`` frames); ``calls_in_flight``
 calls may be out at once; when the backend is idle a lone frame goes at once (``wait_s``,
 default 0). Results come back per item: one frame's error (an undecodable JPEG) does not
@@ -17,13 +17,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from inference.batching import ContinuousBatcher, ObserveFn
-from inference.client import ModelInfo, PoseStream
-from inference.local_client import FrameError, FrameItem, unwrap
+from inference.pose_client import ModelInfo, PoseStream
 from inference.tracking import StreamTracker
 from inference.types import FrameResult, Roi
+from inference.wire import FrameAnswer, FrameError, FrameItem, unwrap
 
 #: One backend call: results per item, in order (errors as FrameError, not raised).
-CallFn = Callable[[list[FrameItem]], Awaitable[list[FrameResult | FrameError]]]
+CallFn = Callable[[list[FrameItem]], Awaitable[list[FrameAnswer]]]
 
 
 class BatchingPoseClient:
@@ -42,7 +42,7 @@ class BatchingPoseClient:
     ) -> None:
         self._describe = describe
         self._call = call
-        self.batcher: ContinuousBatcher[FrameItem, FrameResult | FrameError] = ContinuousBatcher(
+        self.batcher: ContinuousBatcher[FrameItem, FrameAnswer] = ContinuousBatcher(
             self._counted_call,
             lambda exc: FrameError(f"pose backend call failed: {type(exc).__name__}", False),
             max_batch=max_batch,
@@ -52,13 +52,12 @@ class BatchingPoseClient:
             observe=observe,
         )
 
-    async def _counted_call(self, items: list[FrameItem]) -> list[FrameResult | FrameError]:
+    async def _counted_call(self, items: list[FrameItem]) -> list[FrameAnswer]:
         results = await self._call(items)
         for result in results:
             if isinstance(result, FrameResult):
-                # How many frames shared this frame's call (the latency extension shows it;
-                # the bench derives handle calls per answered frame from it).
-                result.timings_ms["call_frames"] = float(len(items))
+                # The bench derives handle calls per answered frame from it.
+                result.timings.call_frames = len(items)
         return results
 
     def open_stream(self) -> PoseStream:

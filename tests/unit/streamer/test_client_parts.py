@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from api.client.cli import summary_record
-from api.client.http import base_url, socket_url
-from api.client.stream import StreamState
-from api.client.video import camera_frames, probe
+from api.streamer.cli import summary_record
+from api.streamer.http import base_url, socket_url
+from api.streamer.stream import StreamState
+from api.streamer.video import camera_frames, probe
 from tests.conftest import write_video
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from api.client.video import probe
+from api.streamer.video import probe
 from tests.conftest import write_video
 from tests.integration.client.conftest import ServeFn
 

@@ -10,10 +10,10 @@ import asyncio
 
 import pytest
 
-from inference.batch_client import BatchingPoseClient
-from inference.client import InvalidFrameError, ModelInfo, PoseBackendError
-from inference.local_client import FrameError, FrameItem
+from inference.call_batching import BatchingPoseClient
+from inference.pose_client import InvalidFrameError, ModelInfo, PoseBackendError
 from inference.types import FrameResult
+from inference.wire import FrameError, FrameItem
 
 
 class Backend:
@@ -73,7 +73,7 @@ def test_frames_ready_together_go_in_one_call_up_to_max_batch() -> None:
 
     results = asyncio.run(scenario())
     assert backend.calls == [[b"f0"], [b"f1", b"f2", b"f3", b"f4"], [b"f5"]]
-    assert [r.timings_ms["call_frames"] for r in results] == [1, 4, 4, 4, 4, 1]
+    assert [r.timings.call_frames for r in results] == [1, 4, 4, 4, 4, 1]
 
 
 def test_calls_in_flight_are_capped() -> None:

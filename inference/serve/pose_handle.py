@@ -8,11 +8,10 @@ from typing import Any
 from ray.exceptions import RayError
 from ray.serve.handle import DeploymentHandle
 
-from inference.batch_client import BatchingPoseClient
 from inference.batching import ObserveFn
-from inference.client import ModelInfo
-from inference.local_client import FrameError, FrameItem
-from inference.types import FrameResult
+from inference.call_batching import BatchingPoseClient
+from inference.pose_client import ModelInfo
+from inference.wire import FrameAnswer, FrameItem
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +26,9 @@ def serve_pose_client(
     its frames with a backend error; the sessions go on.
     """
 
-    async def call(items: list[FrameItem]) -> list[FrameResult | FrameError]:
+    async def call(items: list[FrameItem]) -> list[FrameAnswer]:
         try:
-            results: list[FrameResult | FrameError] = await handle.estimate_batch.remote(items)
+            results: list[FrameAnswer] = await handle.estimate_batch.remote(items)
         except (RayError, RuntimeError) as exc:
             logger.warning("pose deployment call of %d frames failed: %r", len(items), exc)
             raise

@@ -1,7 +1,7 @@
 """The PoseClient protocol: how the API asks for poses without knowing where models run.
 
 Concrete clients live beside their runtime (a Ray Serve handle client in
-``inference.serve.client``, an in-process client in ``inference.local_client``) so that
+``inference.serve.pose_handle``, an in-process client in ``inference.local_pose``) so that
 importing this module stays cheap: the API imports only this module and ``inference.types``.
 
 A *stream* (one WebSocket session, one video) needs state between frames: the tracking
