@@ -112,7 +112,7 @@ def cmd_analyze(argv: Sequence[str]) -> int:
     """Analyze a video file offline: `posecoach analyze VIDEO --exercise TYPE [...]`."""
     # The one place the CLI loads the pose engine. It runs in its own process, never in
     # the API server; the import-linter contract names this single exception.
-    from inference.video import run_analyze
+    from inference.analyze_cli import run_analyze
 
     return run_analyze(argv)
 

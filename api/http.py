@@ -1,8 +1,12 @@
-"""Reading request bodies safely: media type, size limit, JSON shape, validation."""
+"""Reading request bodies safely: media type, size limit, JSON shape, validation.
+
+The one capped-body reader (:func:`capped_stream`) serves JSON bodies and uploads alike.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncGenerator
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -18,24 +22,43 @@ from api.errors import (
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refusing more than ``limit`` bytes without reading it all into memory."""
+def check_content_length(request: Request, limit: int, what: str = "body") -> None:
+    """Refuse a declared Content-Length over ``limit`` before reading anything.
+
+    PayloadTooLargeError names ``what`` ("body larger than ..."); BadRequestError when
+    the header is not a number.
+    """
     declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            declared_size = int(declared)
-        except ValueError as exc:
-            raise BadRequestError("invalid Content-Length") from exc
-        if declared_size > limit:
-            raise PayloadTooLargeError(f"body larger than {limit} bytes")
-    chunks: list[bytes] = []
+    if declared is None:
+        return
+    try:
+        declared_size = int(declared)
+    except ValueError as exc:
+        raise BadRequestError("invalid Content-Length") from exc
+    if declared_size > limit:
+        raise PayloadTooLargeError(f"{what} larger than {limit} bytes")
+
+
+async def capped_stream(
+    request: Request, limit: int, what: str = "body"
+) -> AsyncGenerator[bytes, None]:
+    """The body's chunks as they arrive, refused once more than ``limit`` bytes came.
+
+    Counted as it streams, so it holds with or without Content-Length, chunked or not.
+    Callers check the declared length first (:func:`check_content_length`).
+    """
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLargeError(f"body larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+            raise PayloadTooLargeError(f"{what} larger than {limit} bytes")
+        yield chunk
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than ``limit`` bytes without reading it all into memory."""
+    check_content_length(request, limit)
+    return b"".join([chunk async for chunk in capped_stream(request, limit)])
 
 
 def validation_fields(error: ValidationError) -> dict[str, str]:

@@ -98,10 +98,8 @@ class Settings(BaseSettings):
     #: Frames of all sessions of one server process in the pose backend at once. Past
     #: what the backend computes, more only queue there (latency), so the rest wait in
     #: their sessions' latest-frame-wins slots. 10 keeps two CPU pose replicas busy with
-    #: two calls of 5 frames (ray_config.yaml's ingress_batching; measured at twice
-    #: capacity on 2 cores: 1.27-1.56x the raw engine's frames/s, p99 199-230 ms, 0.20
-    #: calls per frame; bench/README.md); for GPU replicas use about 2 x replicas x
-    #: max_batch_size.
+    #: two calls of 5 frames (ray_config.yaml's ingress_batching; bench/README.md,
+    #: "Scale out"); for GPU replicas use about 2 x replicas x max_batch_size.
     ws_backend_frames_in_flight: int = Field(default=10, ge=1)
     #: How long one frame may take in the pose backend before it is answered with an error.
     ws_frame_timeout_s: float = Field(default=10.0, gt=0)

@@ -17,17 +17,12 @@ from typing import Any
 import cv2
 import numpy as np
 
+from inference.videofile import encode_jpeg
+
 
 def encode(frames: list[np.ndarray], quality: int = 85) -> list[bytes]:
     """RGB frames as JPEG bytes (what clients send)."""
-    out = []
-    for frame in frames:
-        ok, buf = cv2.imencode(
-            ".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
-        )
-        assert ok
-        out.append(buf.tobytes())
-    return out
+    return [encode_jpeg(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), quality) for frame in frames]
 
 
 def _per_item_ms(decode: Callable[[bytes], Any], jpegs: list[bytes], rounds: int) -> float:

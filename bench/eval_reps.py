@@ -46,20 +46,14 @@ def save_poses(video: Path, npz: Path) -> None:
 
     from inference.pose import PoseEngine
     from inference.tracking import StreamTracker
+    from inference.videofile import read_frames
 
     engine, tracker = PoseEngine(), StreamTracker()
-    cap = cv2.VideoCapture(str(video))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     rows: list[tuple[float, Pose | None]] = []
     size = (0, 0)
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        t = len(rows) / fps
+    for t, frame in read_frames(video, step=1):
         size = (frame.shape[1], frame.shape[0])
         rows.append((t, tracker.track(engine, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), t).pose))
-    cap.release()
     empty_lm, empty_world = np.zeros((33, 4), np.float32), np.zeros((33, 3), np.float32)
     npz.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
@@ -80,7 +74,7 @@ def run_clip(video: Path, exercise: str, cache: Path | None, name: str) -> Sessi
         if not npz.exists():
             save_poses(video, npz)
         return analyze_poses(exercise, list(cached_poses(npz)))
-    from inference.video import analyze_video
+    from inference.analyze_cli import analyze_video
 
     return analyze_video(video, exercise)
 

@@ -91,7 +91,7 @@ def main() -> int:
         "RAY_AUTH_MODE": "disabled",  # a private, loopback-only cluster
     }
     log = (args.out / f"serve-{args.device}.log").open("wb")
-    command = [sys.executable, "-m", "api.cli", "serve", "--config", str(config)]
+    command = [sys.executable, "-m", "inference.serve.cli", "serve", "--config", str(config)]
     command += ["--port", str(args.port)]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     result: dict[str, Any] = {"device": args.device, "ingress_replicas": ingress}

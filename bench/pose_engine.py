@@ -18,6 +18,7 @@ Same decoded frames for every contender, in the same process:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -37,6 +38,7 @@ from decode import decode_ms, encode  # noqa: E402  (bench/decode.py)
 from inference.pose import PoseEngine, PoseEngineConfig  # noqa: E402
 from inference.tracking import StreamTracker  # noqa: E402
 from inference.types import Pose, PoseRequest, Roi  # noqa: E402
+from inference.videofile import probe, read_frames  # noqa: E402
 
 DEFAULT_VIDEO = ROOT.parent / "shared" / "data" / "videos" / "squat_side_livingroom_3reps.mp4"
 Track = tuple[float, list[Roi | None], list[Pose | None]]
@@ -46,15 +48,8 @@ def load_frames(path: Path, count: int) -> tuple[list[np.ndarray], float]:
     """First ``count`` frames of a video as RGB arrays, and its fps."""
     if not path.is_file():
         raise SystemExit(f"video not found: {path} (pass --video)")
-    cap = cv2.VideoCapture(str(path))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    frames: list[np.ndarray] = []
-    while len(frames) < count:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    return frames, fps
+    frames = itertools.islice(read_frames(path, step=1), count)
+    return [cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) for _, frame in frames], probe(path).fps
 
 
 def run_own(engine: PoseEngine, frames: list[np.ndarray], fps: float) -> Track:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import math
 import sys
@@ -24,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
@@ -32,6 +32,7 @@ from websockets.exceptions import WebSocketException
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.streamer.http import access_token, base_url, fresh_credentials
+from inference.videofile import jpeg_frames, read_frames
 
 DEFAULT_CLIP = (
     Path(__file__).resolve().parents[2] / "shared/data/videos/shoulderpress_side_gym_2reps.mp4"
@@ -39,16 +40,9 @@ DEFAULT_CLIP = (
 
 
 def load_frames(path: Path, limit: int = 300) -> list[bytes]:
-    """JPEG bytes of the clip's first ``limit`` frames."""
-    cap = cv2.VideoCapture(str(path))
-    out: list[bytes] = []
-    while len(out) < limit:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        out.append(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes())
-    cap.release()
-    return out
+    """JPEG bytes (quality 85) of the clip's first ``limit`` frames."""
+    frames = jpeg_frames(read_frames(path, step=1), quality=85)
+    return [jpeg for _, jpeg in itertools.islice(frames, limit)]
 
 
 def raw_engine(frames: list[bytes], paced_fps: float, paced_frames: int = 60) -> dict[str, float]:

@@ -7,16 +7,14 @@ once, each formed when a runner comes free; while another runner's batch is out,
 runner may wait up to ``busy_wait_s`` for its batch to fill (the backend is busy anyway,
 and items that trickle in one by one would otherwise leave as batches of one).
 
-Used three ways: by the in-process pose client and the Ray Serve pose replica around
-the engine (one batch at a time, on a worker thread), and by the ingress around the pose
-deployment's handle (a few calls in flight, each carrying every frame the sessions had
-ready: one handle call costs ~2 ms of Ray work per side, whatever it carries).
+The one batching point of each process: around the engine in the in-process pose client
+and in the Ray Serve pose replica (one batch at a time, on a worker thread), and around
+the pose deployment's handle in the ingress (a few calls in flight, each carrying every
+frame the sessions had ready: a handle call costs Ray work whatever it carries).
 
-Why not only ``@serve.batch``: in Ray Serve 2.60 its loop forms the next batch as soon
-as the previous one is *formed*, then queues it behind the ``max_concurrent_batches``
-semaphore. With a short wait, a busy replica therefore runs a queue of batches of one:
-measured with 20 concurrent callers and a 7 ms-per-item batch function, the median batch
-was 1 and requests waited ~140 ms before their batch started (bench/README.md).
+Why not ``@serve.batch``: in Ray Serve 2.60 its loop forms the next batch as soon as the
+previous one is *formed*, then queues it behind the ``max_concurrent_batches`` semaphore,
+so a busy replica runs a queue of batches of one (bench/README.md, "One batching point").
 """
 
 from __future__ import annotations

@@ -62,11 +62,6 @@ class StreamTracker:
         """The ROI to crop the next dispatched frame with (None: detect the person)."""
         return self._roi
 
-    @property
-    def last_t(self) -> float | None:
-        """Timestamp of the last frame applied (None: nothing since the last reset)."""
-        return self._last_t
-
     def reset(self) -> None:
         """Forget the tracked person: the next frame goes through the detector."""
         self._roi = None

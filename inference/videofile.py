@@ -1,13 +1,17 @@
-"""Video files: probe what a container really holds, and read it as timed frames.
+"""Video files, the one module that opens them: probe, timed frames at a rate, resize, JPEG.
 
-Both the upload endpoint (validation before anything is stored) and the analysis path
-(:mod:`inference.analysis`) read videos through here, with OpenCV's FFmpeg backend.
+Every reader of a video file goes through here, with OpenCV's FFmpeg backend: the upload
+endpoint (validation before anything is stored), the analysis path (``posecoach analyze``
+and upload jobs, :mod:`inference.analysis`), the ``posecoach client`` streamer, the benches
+and the tests. Two samplings: :func:`read_frames` keeps every n-th frame (evenly spaced,
+for analysis); :func:`camera_frames` keeps the frames a camera at a given rate would
+capture (the streamer). Frames are BGR arrays with their time in the video.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +45,11 @@ class VideoInfo:
         step = sampling_step(self.fps, rate)
         return math.ceil(self.frames / step)
 
+    def camera_frame_count(self, rate: float) -> int:
+        """How many frames :func:`camera_frames` yields at ``rate`` frames/s."""
+        step = max(1.0, self.fps / rate)
+        return int(self.frames / step + 0.999) if self.frames else 0
+
 
 def sampling_step(fps: float, rate: float | None) -> int:
     """Keep every n-th frame so that at most ``rate`` frames per second remain.
@@ -58,8 +67,10 @@ def probe(path: str | Path) -> VideoInfo:
     """Open ``path`` and decode its first and last frames; raise VideoProbeError if it fails.
 
     Decoding the last frame as well catches files cut short whose index still promises
-    the missing frames.
+    the missing frames. A path that does not exist raises FileNotFoundError naming it.
     """
+    if not Path(path).exists():
+        raise FileNotFoundError(f"cannot open video {path}")
     cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened():
@@ -82,21 +93,65 @@ def probe(path: str | Path) -> VideoInfo:
         cap.release()
 
 
-def read_frames(path: str | Path, rate: float | None = None) -> Iterator[tuple[float, np.ndarray]]:
-    """``(t, BGR frame)`` of the video sampled at ``rate`` (see :func:`sampling_step`).
+def read_frames(
+    path: str | Path, rate: float | None = None, *, step: int | None = None
+) -> Iterator[tuple[float, np.ndarray]]:
+    """``(t, BGR frame)`` of every n-th frame: n is ``step`` when given, else
+    :func:`sampling_step` of ``rate`` (None: the video's own rate up to 30 fps).
 
     ``t`` is the frame's own time in the video (index / fps), so the analyzer sees the
     video's real pace whatever the rate of analysis.
     """
+    if step is not None and step < 1:
+        raise ValueError("step must be at least 1")
+
+    def every_nth(fps: float) -> Callable[[int], bool]:
+        n = step if step is not None else sampling_step(fps, rate)
+        return lambda index: index % n == 0
+
+    return _decoded(path, every_nth)
+
+
+def camera_frames(path: str | Path, rate: float) -> Iterator[tuple[float, np.ndarray]]:
+    """``(t, BGR frame)`` for the frames a camera running at ``rate`` frames/s would capture.
+
+    ``t`` is the frame's own time in the video (index / container fps), so a client that
+    sends each frame at ``start + t`` plays the file in real time. At a rate at or above
+    the file's every frame is used; below it the kept frames are whole source frames,
+    1/rate apart on average (25 fps at 15 keeps 3 frames in 5).
+    """
+    if rate <= 0:
+        raise ValueError("rate must be positive")
+
+    def as_a_camera(fps: float) -> Callable[[int], bool]:
+        next_t = 0.0
+
+        def keep(index: int) -> bool:
+            nonlocal next_t
+            # Half a source frame of slack: 25 fps sampled at 15 keeps 3 frames in 5.
+            if index / fps + 0.5 / fps < next_t:
+                return False
+            next_t += 1.0 / rate
+            return True
+
+        return keep
+
+    return _decoded(path, as_a_camera)
+
+
+def _decoded(
+    path: str | Path, sampler: Callable[[float], Callable[[int], bool]]
+) -> Iterator[tuple[float, np.ndarray]]:
+    """The frames whose index ``sampler(fps)`` keeps; skipped frames are demuxed only."""
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         raise VideoProbeError("not a video that can be decoded")
     fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0) or 30.0
-    step = sampling_step(fps, rate)
+    keep = sampler(fps)
     index = 0
     try:
         while True:
-            if index % step:
+            if not keep(index):
                 if not cap.grab():  # skipped frames are demuxed, not converted
                     return
             else:
@@ -109,9 +164,26 @@ def read_frames(path: str | Path, rate: float | None = None) -> Iterator[tuple[f
         cap.release()
 
 
+def fit_within(frame_bgr: np.ndarray, max_side: int) -> np.ndarray:
+    """The frame scaled down (aspect kept) so its longer side is at most ``max_side``."""
+    height, width = frame_bgr.shape[:2]
+    scale = max_side / max(height, width)
+    if scale >= 1.0:
+        return frame_bgr
+    return cv2.resize(frame_bgr, (round(width * scale), round(height * scale)))
+
+
 def encode_jpeg(frame_bgr: np.ndarray, quality: int = 90) -> bytes:
     """The frame as JPEG bytes, as a camera client would send it."""
     ok, buffer = cv2.imencode(".jpg", frame_bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise ValueError("JPEG encoding failed")
     return buffer.tobytes()
+
+
+def jpeg_frames(
+    frames: Iterable[tuple[float, np.ndarray]], quality: int = 90, max_side: int | None = None
+) -> Iterator[tuple[float, bytes]]:
+    """``(t, JPEG)`` of timed BGR frames, each scaled to ``max_side`` first when given."""
+    for t, frame in frames:
+        yield t, encode_jpeg(frame if max_side is None else fit_within(frame, max_side), quality)

@@ -45,24 +45,15 @@ from inference.pose import roi as geometry
 from inference.pose.config import landmark_file
 from inference.pose.landmarks import LANDMARK_SIZE
 from inference.types import PoseRequest
+from inference.videofile import read_frames
 
 
 def sampled_frames(manifest: Path, stride: int) -> Iterator[np.ndarray]:
     """RGB frames: every ``stride``-th of each clip in the manifest, in name order."""
     spec = json.loads(manifest.read_text())
     for entry in sorted(spec["videos"], key=lambda v: v["file"]):
-        cap = cv2.VideoCapture(str(manifest.parent / entry["file"]))
-        index = 0
-        while True:
-            ok = cap.grab()
-            if not ok:
-                break
-            if index % stride == 0:
-                ok, frame = cap.retrieve()
-                if ok:
-                    yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-            index += 1
-        cap.release()
+        for _, frame in read_frames(manifest.parent / entry["file"], step=stride):
+            yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
 
 def collect(engine: PoseEngine, frames: Iterator[np.ndarray]) -> list[np.ndarray]:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 
-import cv2
-
+from inference.videofile import jpeg_frames, read_frames
 from tests.conftest import VIDEOS_DIR
 
 #: A short clip (9.4 s, 2 reps) most WebSocket tests stream.
@@ -20,22 +19,8 @@ CLIP_REPS = 2
 
 
 def clip_jpegs(path: str, step: int = 1) -> Iterator[tuple[float, bytes]]:
-    """(t, JPEG bytes) for every ``step``-th frame of a video."""
-    cap = cv2.VideoCapture(path)
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    index = 0
-    try:
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                return
-            if index % step == 0:
-                ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
-                assert ok
-                yield index / fps, buf.tobytes()
-            index += 1
-    finally:
-        cap.release()
+    """(t, JPEG bytes at quality 90) for every ``step``-th frame of a video."""
+    return jpeg_frames(read_frames(path, step=step))
 
 
 def paced(frames: Iterable[tuple[float, bytes]]) -> Iterator[tuple[float, bytes]]:

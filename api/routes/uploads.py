@@ -7,8 +7,8 @@ from starlette.responses import JSONResponse
 
 from api.auth.current_user import authenticate
 from api.context import get_context
-from api.errors import ApiError, NotFoundError, PayloadTooLargeError, RateLimitedError
-from api.exercise_types import EXERCISE_TYPES
+from api.errors import ApiError, PayloadTooLargeError, RateLimitedError
+from api.exercise_types import EXERCISE_TYPES, known_exercise
 from api.openapi import Operation, documented, path_param
 from api.schemas import UploadOut
 from api.services import get_services
@@ -39,11 +39,7 @@ async def upload_video(request: Request) -> JSONResponse:
     context = get_context(request)
     settings = context.settings
     user_id = authenticate(request)
-    exercise_type = request.path_params["exercise_type"]
-    if exercise_type not in EXERCISE_TYPES:
-        raise NotFoundError(
-            f"unknown exercise type {exercise_type!r}; known: {', '.join(EXERCISE_TYPES)}"
-        )
+    exercise_type = known_exercise(request.path_params["exercise_type"])
     declared = request.headers.get("content-length", "")
     quota = {"quota_bytes": settings.upload_quota_bytes, "max_queued": settings.upload_max_queued}
     try:

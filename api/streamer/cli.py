@@ -32,7 +32,16 @@ from api.streamer.http import (
     socket_url,
 )
 from api.streamer.stream import StreamFailed, StreamState, run_session
-from api.streamer.video import camera_frames, probe
+from inference.videofile import camera_frames, jpeg_frames, probe
+
+#: Longer sides above this are scaled down before encoding, as a phone's stream would be.
+MAX_SIDE = 1280
+JPEG_QUALITY = 85
+
+
+def camera_jpegs(path: Path, rate: float) -> Iterator[tuple[float, bytes]]:
+    """``(t, JPEG)`` of the frames a camera at ``rate`` frames/s would send of the video."""
+    return jpeg_frames(camera_frames(path, rate), JPEG_QUALITY, MAX_SIDE)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,9 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, ServerError) as exc:
         print(f"posecoach client: {exc}", file=sys.stderr)
         return 1
-    progress = ProgressLine(info.frames_at(args.fps))
+    progress = ProgressLine(info.camera_frame_count(args.fps))
     try:
-        frames = camera_frames(args.video, args.fps)
+        frames = camera_jpegs(args.video, args.fps)
         completed, state = asyncio.run(
             _run(socket_url(base, args.exercise, token), frames, progress)
         )

@@ -1,10 +1,10 @@
 """Receiving an uploaded video: the multipart body read under a size cap, then probed.
 
 Nothing is kept unless every check passes. The body is counted while it streams (with or
-without Content-Length, chunked or not) and the parse stops at the cap; the parser's
-spool files are closed (and so deleted) on any error. The video is then written under a
-generated name next to its final place, probed (it must really decode, and be no
-longer than the duration cap), and only then moved into place.
+without Content-Length, chunked or not: :func:`api.http.capped_stream`) and the parse
+stops at the cap; the parser's spool files are closed (and so deleted) on any error. The
+video is then written under a generated name next to its final place, probed (it must
+really decode, and be no longer than the duration cap), and only then moved into place.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import shutil
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from api.errors import BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError
+from api.http import capped_stream, check_content_length
 from api.settings import Settings
 from inference.videofile import VideoInfo, VideoProbeError, probe
 
@@ -46,19 +46,8 @@ class ReceivedVideo:
         self.absolute.unlink(missing_ok=True)
 
 
-async def _capped(stream: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
-    received = 0
-    async for chunk in stream:
-        received += len(chunk)
-        if received > limit:
-            raise PayloadTooLargeError(f"upload larger than {limit} bytes")
-        yield chunk
-
-
 def _check_declared(request: Request, body_limit: int) -> None:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > body_limit:
-        raise PayloadTooLargeError(f"upload larger than {body_limit} bytes")
+    check_content_length(request, body_limit, "upload")
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise UnsupportedMediaTypeError("expected multipart/form-data with a 'video' field")
 
@@ -113,7 +102,7 @@ async def receive_video(request: Request, settings: Settings, user_id: int) -> R
     body_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
     _check_declared(request, body_limit)
     parser = MultiPartParser(
-        request.headers, _capped(request.stream(), body_limit), max_files=1, max_fields=5
+        request.headers, capped_stream(request, body_limit, "upload"), max_files=1, max_fields=5
     )
     try:
         form = await parser.parse()

@@ -29,14 +29,13 @@ from api.context import AppContext
 from api.errors import DatabaseUnavailableError
 from api.metrics import AppMetrics
 from api.saving import SessionSaver
+from api.session_core import SessionCore
 from api.uploads.job_stream import JobStream
 from api.wakeup import Wakeup
 from api.ws.scheduler import BackendCredits
 from db import analyses, repo
 from db.models import UploadAnalysis
-from db.records import SessionRecord
 from inference.analysis import analyse_frames
-from inference.analyzers import create_analyzer
 from inference.pose_client import PoseBackendError, PoseClient
 from inference.videofile import VideoProbeError, read_frames
 
@@ -166,29 +165,25 @@ class UploadWorker:
         if not path.exists():
             raise VideoProbeError("the uploaded file is gone")
         user = await self._context.db(repo.get_user, job.user_id)
-        analyzer = create_analyzer(
-            job.exercise_type,
-            body_weight_kg=user.weight if user else 70.0,
+        core = SessionCore.open(
+            key=session_key(job.id),
+            exercise=job.exercise_type,
+            source="upload",
+            started_at=repo.as_utc(job.created_at),
+            stream=JobStream(client.open_stream(), self._credits, settings.ws_frame_timeout_s),
+            body_weight_kg=user.weight if user else None,
             set_gap_s=settings.set_gap_s,
         )
-        stream = JobStream(client.open_stream(), self._credits, settings.ws_frame_timeout_s)
         progress = [0]
         async with self._heartbeat(job.id, progress):
-            async for step in analyse_frames(read_frames(path, job.rate), analyzer, stream):
+            frames = read_frames(path, job.rate)
+            async for step in analyse_frames(frames, core.analyzer, core.stream):
                 progress[0] = step.index + 1
                 self._metrics.upload_frames.inc()
-            summary = analyzer.summary()
-            record = SessionRecord(
-                session_key=session_key(job.id),
-                exercise_type=job.exercise_type,
-                started_at=repo.as_utc(job.created_at),
-                duration_s=round(summary.duration_s),
-                reps=summary.reps,
-                good_reps=summary.good_reps,
-                form_accuracy=float(summary.form_accuracy),
-                calories=float(summary.calories),
-                details={**summary.to_dict(), "source": "upload", "analysis_id": job.id},
-                source="upload",
+            summary = core.summary()
+            record = core.record(
+                duration_s=summary.duration_s,
+                details={"source": "upload", "analysis_id": job.id},
             )
             saved = await self._saver.save(job.user_id, record)
         done = await self._context.db(

@@ -1,7 +1,7 @@
 // The pose drawn over the live video from the `landmarks` extension: 33 BlazePose
 // landmarks, each [x, y, z, visibility] with x and y as fractions of the frame.
 
-/** BlazePose body edges (the same list as inference/video.py's EDGES). */
+/** BlazePose body edges (the same list as inference/analyze_cli.py's EDGES). */
 const EDGES = [
   [11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24], [23, 24],
   [23, 25], [25, 27], [24, 26], [26, 28], [27, 29], [29, 31], [27, 31], [28, 30],

@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -21,11 +23,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from api.metrics import AppMetrics
 from api.saving import SaveResult
 from api.services import get_services
+from api.session_core import SessionCore
 from api.ws import protocol
 from api.ws.registry import SessionRegistry
 from api.ws.scheduler import BackendCredits, FrameScheduler, QueuedFrame
 from api.ws.session import ExerciseSession
-from inference.analyzers import create_analyzer
 from inference.pose_client import InvalidFrameError, PoseBackendError, PoseClient
 
 logger = logging.getLogger(__name__)
@@ -38,7 +40,7 @@ class Connection:
     """One accepted socket: the receive loop, sends, and at most one started session."""
 
     def __init__(
-        self, websocket: WebSocket, exercise: str, user_id: int, body_weight_kg: float
+        self, websocket: WebSocket, exercise: str, user_id: int, body_weight_kg: float | None
     ) -> None:
         self.ws = websocket
         services = get_services(websocket)
@@ -153,17 +155,16 @@ class Connection:
         if self.session is not None:
             await self.send_error("exercise already started", "bad_state")
             return
-        session = ExerciseSession(
-            user_id=self.user_id,
+        core = SessionCore.open(
+            key=uuid.uuid4().hex,
             exercise=self.exercise,
-            analyzer=create_analyzer(
-                self.exercise,
-                body_weight_kg=self.body_weight_kg,
-                set_gap_s=self.settings.set_gap_s,
-            ),
+            source="live",
+            started_at=datetime.now(UTC),
             stream=self.pose.open_stream(),
-            extensions=extensions,
+            body_weight_kg=self.body_weight_kg,
+            set_gap_s=self.settings.set_gap_s,
         )
+        session = ExerciseSession(user_id=self.user_id, core=core, extensions=extensions)
         self.session = session
         self.scheduler = FrameScheduler(
             lambda item: self.process(session, item),
@@ -229,14 +230,7 @@ class Connection:
                 )
             return
         t = session.clock.stamp(frame.t, now)
-        scheduler.submit(
-            QueuedFrame(
-                frame=protocol.Frame(frame.data, frame_id, t, frame.binary),
-                seq=self.seq,
-                received=now,
-                t=t,
-            )
-        )
+        scheduler.submit(QueuedFrame(frame, self.seq, now, t, frame_id))
 
     async def process(self, session: ExerciseSession, item: QueuedFrame) -> None:
         """Pose -> analyzer -> ``frame_processed`` for one frame (runs as a task).
@@ -244,7 +238,7 @@ class Connection:
         Whatever fails is answered with an error for this frame, logged with the session
         key and counted; the session goes on.
         """
-        frame_id = item.frame.frame_id
+        frame_id = item.frame_id
         extra = {"frame_id": frame_id} if frame_id is not None else {}
         self.metrics.queue_wait.observe(item.dispatched - item.received)
         start = time.monotonic()
@@ -257,7 +251,7 @@ class Connection:
         try:
             async with asyncio.timeout(self.settings.ws_frame_timeout_s):
                 try:
-                    result = await session.stream.estimate(jpeg, item.t)
+                    result = await session.core.pose(jpeg, item.t)
                 finally:
                     item.release_backend()  # the credit is free before the analyzer runs
         except InvalidFrameError as exc:
@@ -271,7 +265,7 @@ class Connection:
             return
         try:
             # No await between the pose and the analyzer: frames reach it in order.
-            update = session.analyzer.update(result.pose, item.t)
+            update = session.core.update(result.pose, item.t)
             done = time.monotonic()
             timings = result.timings
             latency = {

@@ -18,14 +18,13 @@ from api.errors import (
     ApiError,
     AuthenticationError,
     ForbiddenError,
-    NotFoundError,
     RateLimitedError,
     ServiceUnavailableError,
 )
+from api.exercise_types import known_exercise
 from api.services import get_services
 from api.ws.connection import Connection
 from db import repo
-from inference.analyzers import EXERCISE_TYPES
 
 
 def check_origin(websocket: WebSocket, context: AppContext) -> None:
@@ -76,8 +75,7 @@ async def exercise_socket(websocket: WebSocket) -> None:
     try:
         check_origin(websocket, context)
         user_id = authenticate(websocket, allow_query=True)
-        if exercise not in EXERCISE_TYPES:
-            raise NotFoundError(f"unknown exercise type {exercise[:40]!r}")
+        known_exercise(exercise)
         user = await context.db(repo.get_user, user_id)
         if user is None:
             raise AuthenticationError("user no longer exists")
@@ -92,7 +90,7 @@ async def exercise_socket(websocket: WebSocket) -> None:
         await websocket.accept()
         metrics.session_opened()
         try:
-            await Connection(websocket, exercise, user_id, float(user.weight or 70.0)).run()
+            await Connection(websocket, exercise, user_id, user.weight).run()
         finally:
             metrics.session_closed()
     finally:

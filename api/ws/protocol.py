@@ -9,17 +9,21 @@ safe to send back; the session goes on.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
+from inference.image_check import (
+    InvalidImageError,
+    base64_payload,
+    decode_base64,
+    looks_like_base64_image,
+    looks_like_image,
+)
+
 #: Opt-in additions to ``frame_processed`` (a client that asks for none sees the contract).
 EXTENSIONS = frozenset({"landmarks", "events", "latency", "stats"})
-
-_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 
 
 class ProtocolError(ValueError):
@@ -63,11 +67,6 @@ class Frame:
 ClientMessage = StartExercise | StopExercise | Frame
 
 
-def looks_like_image(data: bytes) -> bool:
-    """A cheap check before spending a pose call: JPEG or PNG magic bytes."""
-    return data.startswith(_IMAGE_MAGIC)
-
-
 def parse_binary(data: bytes) -> Frame:
     """A binary message: the JPEG bytes themselves."""
     if not looks_like_image(data):
@@ -93,33 +92,24 @@ def _timestamp(value: object) -> float | None:
     return float(value)
 
 
-#: What base64 text of a JPEG or PNG starts with (their magic bytes, encoded).
-_BASE64_IMAGE_PREFIXES = ("/9j/", "iVBORw0KGgo")
-
-
 def _base64_image_text(value: object) -> str:
     """The base64 part of a frame's text, checked cheaply (no decoding)."""
     if not isinstance(value, str) or not value:
         raise ProtocolError("frame must be a non-empty base64 string")
-    text = value
-    if text.startswith("data:"):
-        header, sep, _ = text[:100].partition(",")
-        if not sep or ";base64" not in header:
-            raise ProtocolError("frame data URL is not base64")
-        text = text[len(header) + 1 :]
-    if not text.lstrip().startswith(_BASE64_IMAGE_PREFIXES):
+    try:
+        text = base64_payload(value)
+    except InvalidImageError as exc:
+        raise ProtocolError("frame data URL is not base64") from exc
+    if not looks_like_base64_image(text):
         raise ProtocolError("frame is not a JPEG or PNG image in base64")
     return text
 
 
 def _decode_base64(text: str) -> bytes:
     try:
-        data = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        try:  # line-wrapped base64 (MIME style): strip the whitespace, only then
-            data = base64.b64decode("".join(text.split()), validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise ProtocolError("frame is not valid base64") from exc
+        data = decode_base64(text)
+    except InvalidImageError as exc:
+        raise ProtocolError("frame is not valid base64") from exc
     if not looks_like_image(data):
         raise ProtocolError("frame is not a JPEG or PNG image")
     return data

@@ -33,12 +33,14 @@ LIVE_PRESSURE_HOLD_S = 1.0
 
 @dataclass
 class QueuedFrame:
-    """A frame with its sequence number and when it arrived (monotonic seconds)."""
+    """A frame as parsed, with what the session gave it: the id to echo, its sequence
+    number, when it arrived (monotonic seconds) and its time on the session's clock."""
 
     frame: Frame
     seq: int
     received: float
     t: float
+    frame_id: str | int | None = None
     dispatched: float = field(default=0.0)
     #: Set when the frame starts: gives its backend credit back (idempotent).
     release_backend: Callable[[], None] = field(default=lambda: None, repr=False)
@@ -111,11 +113,6 @@ class BackendCredits:
             self.jobs_held -= 1
             self.give_back()
 
-    @property
-    def waiting(self) -> int:
-        """Sessions with a frame waiting for a credit."""
-        return len(self._waiting)
-
     def take(self, scheduler: FrameScheduler) -> bool:
         """A credit now, or False and ``scheduler`` joins the end of the line."""
         if self.free > 0 and not self._waiting:
@@ -168,11 +165,6 @@ class FrameScheduler:
         self._queued: QueuedFrame | None = None
         self._idle = asyncio.Event()
         self._idle.set()
-
-    @property
-    def busy(self) -> int:
-        """Frames in the backend now."""
-        return len(self._running)
 
     def submit(self, item: QueuedFrame) -> None:
         """Start ``item`` now, or queue it (dropping the frame it replaces)."""

@@ -1,22 +1,20 @@
-"""Per-session state: analyzer, pose stream, counters, and saving the session once."""
+"""A live session: the session core plus its socket's clock, counters and extensions."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
 from api.saving import SaveResult
+from api.session_core import SessionCore
 from api.ws.clock import SessionClock
 from db.records import SessionRecord
-from inference.analyzers import AnalyzerUpdate, ExerciseAnalyzer, SessionSummary
-from inference.pose_client import PoseStream
+from inference.analyzers import AnalyzerUpdate, SessionSummary
 from inference.types import FrameResult
 
 logger = logging.getLogger(__name__)
@@ -54,15 +52,22 @@ class ExerciseSession:
     """
 
     user_id: int
-    exercise: str
-    analyzer: ExerciseAnalyzer
-    stream: PoseStream
+    core: SessionCore
     extensions: frozenset[str]
-    key: str = field(default_factory=lambda: uuid.uuid4().hex)
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     clock: SessionClock = field(default_factory=lambda: SessionClock(time.monotonic()))
     counters: FrameCounters = field(default_factory=FrameCounters)
+    #: The one save of this session (:class:`~api.ws.registry.SessionRegistry` sets it).
     _save: asyncio.Task[SaveResult] | None = field(default=None, repr=False)
+
+    @property
+    def key(self) -> str:
+        """The session's key (its history entry's, and ``session_id`` to the client)."""
+        return self.core.key
+
+    @property
+    def exercise(self) -> str:
+        """The exercise type."""
+        return self.core.exercise
 
     def frame_message(
         self,
@@ -101,7 +106,7 @@ class ExerciseSession:
 
     def summary(self) -> SessionSummary:
         """The analyzer's summary of everything so far."""
-        return self.analyzer.summary()
+        return self.core.summary()
 
     def record(self) -> SessionRecord:
         """What is stored for this session (keyed: saving twice stores once)."""
@@ -114,17 +119,9 @@ class ExerciseSession:
                 summary.duration_s,
                 wall_s,
             )
-        return SessionRecord(
-            session_key=self.key,
-            exercise_type=self.exercise,
-            started_at=self.started_at,
-            duration_s=round(min(summary.duration_s, wall_s)),
-            reps=summary.reps,
-            good_reps=summary.good_reps,
-            form_accuracy=float(summary.form_accuracy),
-            calories=float(summary.calories),
-            details={**summary.to_dict(), "frames": self.counters.as_dict()},
-            source="live",
+        return self.core.record(
+            duration_s=min(summary.duration_s, wall_s),
+            details={"frames": self.counters.as_dict()},
         )
 
     @property

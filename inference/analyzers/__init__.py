@@ -28,8 +28,8 @@ from inference.analyzers.base import (
 from inference.analyzers.registry import (
     EXERCISE_TYPES,
     UnknownExerciseError,
+    check_exercise_type,
     create_analyzer,
-    met_for,
 )
 
 __all__ = [
@@ -48,6 +48,6 @@ __all__ = [
     "SetSummary",
     "UnknownExerciseError",
     "calories_kcal",
+    "check_exercise_type",
     "create_analyzer",
-    "met_for",
 ]

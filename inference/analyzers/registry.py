@@ -1,4 +1,4 @@
-"""Exercise type names and the factory that makes a fresh analyzer per session."""
+"""Exercise type names, their one check, and the factory of a fresh analyzer per session."""
 
 from __future__ import annotations
 
@@ -11,17 +11,7 @@ from inference.analyzers.pushup import PushupAnalyzer
 from inference.analyzers.shoulder_press import ShoulderPressAnalyzer
 from inference.analyzers.squat import SquatAnalyzer
 
-#: Every exercise type the service knows, in the order clients list them.
-EXERCISE_TYPES: tuple[str, ...] = (
-    "squat",
-    "pushup",
-    "bicep_curl",
-    "lunge",
-    "shoulder_press",
-    "jumping_jack",
-    "plank",
-)
-
+#: The analyzer of each exercise type, in the order clients list them.
 _CLASSES: dict[str, type[ExerciseAnalyzer]] = {
     "squat": SquatAnalyzer,
     "pushup": PushupAnalyzer,
@@ -32,16 +22,30 @@ _CLASSES: dict[str, type[ExerciseAnalyzer]] = {
     "plank": PlankAnalyzer,
 }
 
+#: Every exercise type the service knows (those with an analyzer), in the order clients
+#: list them.
+EXERCISE_TYPES: tuple[str, ...] = tuple(_CLASSES)
+
 
 class UnknownExerciseError(ValueError):
-    """The exercise type is not one of :data:`EXERCISE_TYPES`."""
+    """The exercise type is not one of :data:`EXERCISE_TYPES`; the message lists them."""
 
     def __init__(self, exercise_type: str) -> None:
-        """Keep the bad name and list the known ones in the message."""
+        """Keep the bad name; the message shows (at most 40 characters of) it."""
         self.exercise_type = exercise_type
-        self.known = EXERCISE_TYPES
         known = ", ".join(EXERCISE_TYPES)
-        super().__init__(f"unknown exercise type {exercise_type!r}; known types: {known}")
+        super().__init__(f"unknown exercise type {exercise_type[:40]!r}; known types: {known}")
+
+
+def check_exercise_type(exercise_type: str) -> str:
+    """``exercise_type`` when an analyzer implements it; :class:`UnknownExerciseError` if not.
+
+    The one check of an exercise type: analyzers, REST routes, uploads and the WebSocket
+    all go through it (the API through :func:`api.exercise_types.known_exercise`).
+    """
+    if exercise_type not in _CLASSES:
+        raise UnknownExerciseError(exercise_type)
+    return exercise_type
 
 
 def create_analyzer(
@@ -53,15 +57,5 @@ def create_analyzer(
     :class:`UnknownExerciseError` for an unknown type and ``ValueError`` for a
     non-positive body weight or gap.
     """
-    cls = _CLASSES.get(exercise_type)
-    if cls is None:
-        raise UnknownExerciseError(exercise_type)
+    cls = _CLASSES[check_exercise_type(exercise_type)]
     return cls(body_weight_kg=body_weight_kg, set_gap_s=set_gap_s)
-
-
-def met_for(exercise_type: str) -> float:
-    """The Compendium MET value used for ``exercise_type``'s calories."""
-    cls = _CLASSES.get(exercise_type)
-    if cls is None:
-        raise UnknownExerciseError(exercise_type)
-    return cls.met

@@ -8,7 +8,7 @@ models load when an engine is constructed.
 
 from inference.pose.config import PoseEngineConfig
 from inference.pose.engine import PoseEngine
-from inference.pose.images import InvalidImageError, decode_base64_image, decode_image
+from inference.pose.images import InvalidImageError, decode_image
 from inference.pose.smoothing import OneEuroParams, PoseSmoother
 
 __all__ = [
@@ -17,6 +17,5 @@ __all__ = [
     "PoseEngine",
     "PoseEngineConfig",
     "PoseSmoother",
-    "decode_base64_image",
     "decode_image",
 ]

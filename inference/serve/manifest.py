@@ -128,8 +128,8 @@ LOCAL_CLUSTER = {
     },
 }
 #: max_batch = budget / calls_in_flight: on the CPU a call's frames run one after another in
-#: one replica, so larger calls left replicas idle (and the engines' busy share, which the
-#: autoscaler reads, too low: the cluster test saw 2 replicas where 12 streams need 3+).
+#: one replica, so larger calls left replicas idle and the engines' busy share, which the
+#: autoscaler reads, too low (bench/README.md, "Scale out").
 LOCAL_CLUSTER_BATCHING = {"max_batch": 4, "calls_in_flight": 4}
 LOCAL_CLUSTER_ENV = {
     "WS_BACKEND_FRAMES_IN_FLIGHT": "16",

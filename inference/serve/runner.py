@@ -77,7 +77,7 @@ def public_address(config: ServeDeploySchema) -> tuple[str, int]:
 
 #: Serve settings for an embedded Ray (environment of the processes Ray starts), unless
 #: already set: the "throughput optimized" profile (gRPC between replicas, user code on
-#: the replica's main loop; a handle call measured 0.9 ms vs 2.2 ms) without Ray's own
+#: the replica's main loop: a cheaper handle call, bench/README.md) without Ray's own
 #: direct ingress (inference.serve.direct does that job). ray_config.yaml sets the same
 #: for the application's replicas; here it also reaches Serve's controller and proxy.
 SERVE_ENV_DEFAULTS = {

@@ -18,6 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from inference.videofile import probe, read_frames
+
 #: Variables of the test process that would point the server at another database.
 _DB_VARIABLES = ("DATABASE_URL", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_HOST", "DB_PORT")
 
@@ -151,17 +153,12 @@ def fake_camera_clip(
     of black after the clip: nobody is in those frames, and seeing them tells a test that
     the clip has played once, whatever pace a loaded machine ran it at.
     """
-    cap = cv2.VideoCapture(str(source))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    fps = probe(source).fps
     frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
+    for _, frame in read_frames(source, step=1):
         height, width = frame.shape[:2]
         size = (round(width * scale / 2) * 2, round(height * scale / 2) * 2)  # even: 4:2:0
         frames.append(cv2.cvtColor(cv2.resize(frame, size), cv2.COLOR_BGR2YUV_I420).tobytes())
-    cap.release()
     if not frames:
         raise ValueError(f"no frames in {source}")
     black = cv2.cvtColor(np.zeros((size[1], size[0], 3), np.uint8), cv2.COLOR_BGR2YUV_I420)

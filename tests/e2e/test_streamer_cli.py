@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.streamer.video import probe
+from inference.videofile import probe
 from tests.conftest import VIDEOS_DIR, write_video
 from tests.e2e.conftest import SQUAT_CLIP, needs_squat_clip
 from tests.e2e.server import LiveServer, manifest_entry
@@ -37,7 +37,7 @@ def test_client_streams_a_clip_and_its_summary_matches_the_manifest(
     assert record["exercise_type"] == "squat"
     assert record["reps"] == expected
     assert record["saved"] is True and record["errors"] == []
-    assert record["frames_sent"] == probe(SQUAT_CLIP).frames_at(15.0)
+    assert record["frames_sent"] == probe(SQUAT_CLIP).camera_frame_count(15.0)
     # Answers were matched to frames by the echoed frame_id.
     assert 0 < record["frames_answered"] <= record["frames_sent"]
     assert record["latency_ms"]["p50"] > 0

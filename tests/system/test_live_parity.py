@@ -27,11 +27,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import cv2
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from api.cli import main as posecoach
+from inference.videofile import probe
 from tests.clips import clip_jpegs, paced
 from tests.conftest import VIDEOS_DIR, register_over_http
 
@@ -56,10 +56,7 @@ pytestmark = [
 
 def _frames_sent(clip: Path) -> tuple[list[tuple[float, bytes]], float]:
     """The clip as (t, JPEG) frames, and its fps."""
-    cap = cv2.VideoCapture(str(clip))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    cap.release()
-    return list(clip_jpegs(str(clip))), fps
+    return list(clip_jpegs(str(clip))), probe(clip).fps
 
 
 def _offline(

@@ -10,7 +10,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from inference.video import analyze_video
+from inference.analyze_cli import analyze_video
 from tests.clips import CLIP, CLIP_REPS
 from tests.conftest import register_over_http
 

@@ -16,8 +16,8 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from inference.analyze_cli import analyze_video
 from inference.local_pose import LocalPoseClient
-from inference.video import analyze_video
 from tests.clips import CLIP, CLIP_REPS
 from tests.conftest import bearer, make_settings, register_user
 

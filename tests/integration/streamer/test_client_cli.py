@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from api.streamer.video import probe
+from inference.videofile import probe
 from tests.conftest import write_video
-from tests.integration.client.conftest import ServeFn
+from tests.integration.streamer.conftest import ServeFn
 
 
 def test_streams_every_frame_at_the_video_clock_and_prints_one_json_object(
@@ -25,7 +25,7 @@ def test_streams_every_frame_at_the_video_clock_and_prints_one_json_object(
     assert status == 0, err
     (line,) = out.splitlines()
     record = json.loads(line)
-    expected_frames = probe(video).frames_at(15.0)
+    expected_frames = probe(video).camera_frame_count(15.0)
     assert record["frames_sent"] == expected_frames == 30
     assert record["frames_answered"] == expected_frames  # the fake backend answers all
     assert record["server_frames"]["received"] == expected_frames

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -12,11 +13,11 @@ from sqlmodel import Session
 from api.context import AppContext
 from api.metrics import AppMetrics
 from api.saving import SessionSaver
+from api.session_core import SessionCore
 from api.ws.registry import SessionRegistry
 from api.ws.session import ExerciseSession
 from db import repo
 from db.outbox import Outbox
-from inference.analyzers import create_analyzer
 from tests.conftest import make_settings
 from tests.integration.ws.conftest import FakePoseClient
 
@@ -38,13 +39,16 @@ def _user(engine: Engine) -> int:
 
 
 def _session(user_id: int, processed: int) -> ExerciseSession:
-    session = ExerciseSession(
-        user_id=user_id,
+    core = SessionCore.open(
+        key=uuid.uuid4().hex,
         exercise="squat",
-        analyzer=create_analyzer("squat", body_weight_kg=70.0),
+        source="live",
+        started_at=datetime.now(UTC),
         stream=FakePoseClient().open_stream(),
-        extensions=frozenset(),
+        body_weight_kg=70.0,
+        set_gap_s=20.0,
     )
+    session = ExerciseSession(user_id=user_id, core=core, extensions=frozenset())
     session.counters.processed = processed
     return session
 

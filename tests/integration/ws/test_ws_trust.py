@@ -128,7 +128,7 @@ def test_a_processing_error_is_answered_logged_and_the_session_goes_on(
     ws_client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # On main the scheduler swallowed the exception: no reply, no log.
-    monkeypatch.setattr("api.ws.connection.create_analyzer", lambda *a, **k: FailingAnalyzer())
+    monkeypatch.setattr("api.session_core.create_analyzer", lambda *a, **k: FailingAnalyzer())
     token = register_user(ws_client)["access"]
     with (
         caplog.at_level(logging.ERROR, logger="api.ws.connection"),
@@ -158,4 +158,4 @@ def test_the_set_gap_setting_reaches_each_sessions_analyzer(
             ws.send_json({"type": "start_exercise"})
             key = ws.receive_json()["session_id"]
             live = app_services(client.app).sessions._live  # type: ignore[arg-type]
-            assert live[key].analyzer.set_gap_s == 7.5
+            assert live[key].core.analyzer.set_gap_s == 7.5

@@ -1,14 +1,12 @@
-"""Image decoding: valid JPEG/PNG/base64 decode to RGB; everything else is refused."""
+"""Image decoding: valid JPEG/PNG decode to RGB; everything else is refused."""
 
 from __future__ import annotations
-
-import base64
 
 import cv2
 import numpy as np
 import pytest
 
-from inference.pose.images import InvalidImageError, decode_base64_image, decode_image
+from inference.pose.images import InvalidImageError, decode_image
 
 
 def _encode(ext: str, height: int = 48, width: int = 64) -> bytes:
@@ -24,13 +22,6 @@ def test_decodes_to_rgb(ext: str) -> None:
     image = decode_image(_encode(ext))
     assert image.shape == (48, 64, 3) and image.dtype == np.uint8
     assert image[..., 0].mean() > 240 and image[..., 2].mean() < 15  # red lands in channel 0
-
-
-def test_base64_plain_and_data_url() -> None:
-    text = base64.b64encode(_encode(".jpg")).decode()
-    assert decode_base64_image(text).shape == (48, 64, 3)
-    assert decode_base64_image("data:image/jpeg;base64," + text).shape == (48, 64, 3)
-    assert decode_base64_image(text.encode()).shape == (48, 64, 3)
 
 
 @pytest.mark.parametrize(
@@ -49,20 +40,10 @@ def test_limits() -> None:
         decode_image(jpeg, max_dimension=500)
     with pytest.raises(InvalidImageError, match="limit"):
         decode_image(jpeg, max_bytes=len(jpeg) - 1)
-    with pytest.raises(InvalidImageError, match="larger"):
-        decode_base64_image(base64.b64encode(jpeg).decode(), max_bytes=100)
     assert decode_image(jpeg, max_dimension=600).shape == (20, 600, 3)
-
-
-@pytest.mark.parametrize("text", ["!!!notbase64!!!", "data:image/jpeg,abc", "aGVsbG8="])
-def test_bad_base64_is_refused(text: str) -> None:
-    with pytest.raises(InvalidImageError):
-        decode_base64_image(text)
 
 
 def test_wrong_types_are_refused() -> None:
     with pytest.raises(InvalidImageError):
         decode_image("not bytes")  # type: ignore[arg-type]
-    with pytest.raises(InvalidImageError):
-        decode_base64_image(b"\xff\xfe")
     assert issubclass(InvalidImageError, ValueError)

@@ -53,7 +53,7 @@ def test_track_crops_with_the_previous_roi_and_smooths() -> None:
     tracker = StreamTracker()
     out = [tracker.track(engine, IMAGE, i / 30) for i in range(3)]
     assert engine.rois == [None, _result(0.0).next_roi, _result(0.01).next_roi]
-    assert tracker.crop_roi == _result(0.02).next_roi and tracker.last_t == pytest.approx(2 / 30)
+    assert tracker.crop_roi == _result(0.02).next_roi
     assert out[0].pose is not None and out[2].pose is not None
     # Smoothed: the third pose lags behind the raw one, the first passes through.
     assert np.allclose(out[0].pose.landmarks, _pose(0.0).landmarks)
@@ -65,7 +65,7 @@ def test_empty_frame_clears_the_roi_and_the_history() -> None:
     tracker = StreamTracker()
     tracker.track(engine, IMAGE, 0.0)
     assert tracker.track(engine, IMAGE, 0.1).pose is None
-    assert tracker.crop_roi is None and tracker.last_t is None
+    assert tracker.crop_roi is None
     third = tracker.track(engine, IMAGE, 0.2).pose
     assert engine.rois[2] is None  # the detector runs again
     assert third is not None and np.allclose(third.landmarks, _pose(0.2).landmarks)
@@ -79,7 +79,7 @@ def test_a_frame_not_after_the_last_one_changes_nothing(t: float) -> None:
     roi = tracker.crop_roi
     stale = tracker.track(engine, IMAGE, t).pose
     assert stale is not None and np.allclose(stale.landmarks, _pose(0.3).landmarks)  # raw
-    assert tracker.crop_roi == roi and tracker.last_t == 0.5
+    assert tracker.crop_roi == roi
     # The smoother never saw the stale pose: the next frame is smoothed from the first.
     nxt = tracker.track(engine, IMAGE, 0.6).pose
     fresh = StreamTracker()
@@ -99,7 +99,7 @@ def test_engine_error_clears_the_roi_and_propagates() -> None:
     tracker.track(ScriptedEngine([0.0]), IMAGE, 0.0)
     with pytest.raises(RuntimeError):
         tracker.track(Broken([]), IMAGE, 0.1)
-    assert tracker.crop_roi is None and tracker.last_t is None
+    assert tracker.crop_roi is None
 
 
 def test_the_separate_steps_are_what_track_does() -> None:
@@ -151,7 +151,7 @@ def test_live_frames_in_flight_are_applied_in_call_order() -> None:
     out = asyncio.run(run())
     # Frames 1-3 were in flight together: all cropped with frame 0's ROI.
     assert backend.rois == [None] + [_result(0.0).next_roi] * 3
-    assert live.last_t == pytest.approx(3 / 30) and live.crop_roi == _result(0.03).next_roi
+    assert live.crop_roi == _result(0.03).next_roi
     # Applied in call order, so the smoothing equals a sequential run over the same results.
     seq = StreamTracker()
     for i, x in enumerate(xs):

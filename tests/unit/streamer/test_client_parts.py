@@ -9,18 +9,18 @@ import cv2
 import numpy as np
 import pytest
 
-from api.streamer.cli import summary_record
+from api.streamer.cli import camera_jpegs, summary_record
 from api.streamer.http import base_url, socket_url
 from api.streamer.stream import StreamState
-from api.streamer.video import camera_frames, probe
+from inference.videofile import probe
 from tests.conftest import write_video
 
 
 def test_a_camera_slower_than_the_file_keeps_frames_at_its_own_rate(tmp_path: Path) -> None:
     video = write_video(tmp_path / "v.mp4", seconds=4.0, fps=25.0)
-    frames = list(camera_frames(video, 15.0))
+    frames = list(camera_jpegs(video, 15.0))
     times = np.array([t for t, _ in frames])
-    assert len(frames) == probe(video).frames_at(15.0) == 60
+    assert len(frames) == probe(video).camera_frame_count(15.0) == 60
     assert times[0] == 0.0 and 4.0 - 2 / 15 < times[-1] <= 99 / 25
     gaps = np.diff(times)
     assert set(np.round(gaps, 3)) == {0.04, 0.08}  # whole source frames, never sooner
@@ -31,13 +31,13 @@ def test_a_camera_slower_than_the_file_keeps_frames_at_its_own_rate(tmp_path: Pa
 
 def test_a_camera_faster_than_the_file_gets_every_frame(tmp_path: Path) -> None:
     video = write_video(tmp_path / "v.mp4", seconds=1.0, fps=10.0)
-    assert [round(t, 2) for t, _ in camera_frames(video, 15.0)] == [i / 10 for i in range(10)]
-    assert probe(video).frames_at(15.0) == 10
+    assert [round(t, 2) for t, _ in camera_jpegs(video, 15.0)] == [i / 10 for i in range(10)]
+    assert probe(video).camera_frame_count(15.0) == 10
 
 
 def test_large_frames_are_scaled_down_like_a_phone_stream(tmp_path: Path) -> None:
     video = write_video(tmp_path / "v.mp4", seconds=0.2, fps=10.0, size=(1920, 1080))
-    _, jpeg = next(camera_frames(video, 15.0))
+    _, jpeg = next(camera_jpegs(video, 15.0))
     image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert image is not None and image.shape[:2] == (720, 1280)
 

@@ -65,7 +65,7 @@ def test_budget_caps_frames_in_backend_and_waiting_sessions_take_turns() -> None
             schedulers[n].submit(_frame(1))
         await asyncio.sleep(0)
         assert backend.started == [("a", 1), ("b", 1)]  # c waits: the budget is 2
-        assert credits.free == 0 and credits.waiting == 1
+        assert credits.free == 0 and len(credits._waiting) == 1
         schedulers["a"].submit(_frame(2))  # a queues behind c
         await backend.finish("a", 1)  # the freed credit goes to c, who waited longer
         assert backend.started[-1] == ("c", 1)
@@ -73,7 +73,7 @@ def test_budget_caps_frames_in_backend_and_waiting_sessions_take_turns() -> None
         assert backend.started[-1] == ("a", 2)
         for key in [("c", 1), ("a", 2)]:
             await backend.finish(*key)
-        assert credits.free == 2 and credits.waiting == 0
+        assert credits.free == 2 and len(credits._waiting) == 0
         return backend.started
 
     assert len(asyncio.run(scenario())) == 4
@@ -93,7 +93,7 @@ def test_cancel_returns_credits_and_leaves_the_line() -> None:
         return credits
 
     credits = asyncio.run(scenario())
-    assert (credits.free, credits.waiting) == (1, 0)
+    assert (credits.free, len(credits._waiting)) == (1, 0)
 
 
 def test_drain_waits_for_a_frame_still_waiting_for_credit() -> None:
@@ -254,7 +254,7 @@ def test_the_credit_moves_on_when_the_pose_answer_is_in_not_when_the_frame_is_se
         assert started == [("a", 1), ("b", 1)]  # b started while a's frame still sends
         sent.set()
         assert await a.drain(1.0) and await b.drain(1.0)
-        assert (credits.free, credits.waiting) == (1, 0)
+        assert (credits.free, len(credits._waiting)) == (1, 0)
         return started
 
     assert asyncio.run(scenario()) == [("a", 1), ("b", 1), ("a", 2)]

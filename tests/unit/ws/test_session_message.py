@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from api.session_core import SessionCore
 from api.ws.session import ExerciseSession
-from inference.analyzers import create_analyzer
 from inference.tracking import StreamTracker
 from inference.types import FrameResult
 from tests.unit.analyzers.test_sides_and_starts import arm_depths, curl_frames
@@ -14,16 +15,19 @@ CONTRACT = {"counter", "form_accuracy", "stage", "form_feedback"}
 
 
 def _messages(extensions: frozenset[str]) -> list[dict[str, Any]]:
-    session = ExerciseSession(
-        user_id=1,
+    core = SessionCore.open(
+        key="k",
         exercise="bicep_curl",
-        analyzer=create_analyzer("bicep_curl"),
+        source="live",
+        started_at=datetime.now(UTC),
         stream=StreamTracker(),
-        extensions=extensions,
+        body_weight_kg=None,
+        set_gap_s=20.0,
     )
+    session = ExerciseSession(user_id=1, core=core, extensions=extensions)
     out = []
     for i, (t, pose) in enumerate(curl_frames(arm_depths([("left", 0.0), ("right", 0.0)]))):
-        update = session.analyzer.update(pose, t)
+        update = core.update(pose, t)
         result = FrameResult(pose=pose, next_roi=None)
         out.append(session.frame_message(update, result, i, {}))
     return out
