@@ -91,7 +91,8 @@ def tree_memory(pid: int, at_s: float) -> Memory:
 
 
 def find_server(port: int) -> int | None:
-    """The pid of ``python -m inference.serve ... --port PORT`` (what posecoach serve execs)."""
+    """The pid of ``posecoach serve ... --port PORT`` (the console script, or
+    ``python -m inference.serve.cli serve``)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -99,7 +100,9 @@ def find_server(port: int) -> int | None:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"inference.serve" in argv and str(port).encode() in argv:
+        command = b" ".join(argv[:3])
+        by_script = b"posecoach" in command or b"inference.serve.cli" in command
+        if by_script and b"serve" in argv and str(port).encode() in argv:
             return int(entry.name)
     return None
 

@@ -83,9 +83,9 @@ def image_xy(pose: Pose) -> np.ndarray:
     Both axes are expressed in units of the frame height, so distances and angles
     are undistorted whatever the aspect ratio.
     """
-    xy = pose.landmarks[:, :2].astype(np.float64)
-    aspect = pose.image_width / max(pose.image_height, 1)
-    return np.stack([xy[:, 0] * aspect, xy[:, 1]], axis=1)
+    xy = pose.landmarks[:, :2].astype(np.float64)  # a copy: scaled in place below
+    xy[:, 0] *= pose.image_width / max(pose.image_height, 1)
+    return xy
 
 
 def angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:

@@ -187,9 +187,7 @@ class RepAnalyzer(ExerciseAnalyzer):
         scale = body_scale(pose)
         if prev is None or scale < 1e-3 or t <= prev[0]:
             return False
-        moved = min(
-            float(np.median(np.linalg.norm(c - prev[1], axis=1))) for c in (core, core[_SWAP])
-        )
+        moved = min(_median_distance(c, prev[1]) for c in (core, core[_SWAP]))
         dt = t - prev[0]
         # Over a shorter time than a 30 fps frame, landmark jitter alone reads as speed.
         return moved / scale > MAX_CORE_SPEED * max(dt, MIN_SPEED_DT_S) and dt < 0.5
@@ -237,3 +235,14 @@ class RepAnalyzer(ExerciseAnalyzer):
             "form_accuracy": self._accuracy(),
             "form_feedback": feedback,
         }
+
+
+def _median_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """The median distance between corresponding points of ``a`` and ``b`` (per frame, on
+    the hot path: np.median and np.linalg.norm cost more than the arithmetic itself)."""
+    distances = np.sort(np.sqrt(((a - b) ** 2).sum(axis=1)))
+    if np.isnan(distances[-1]):
+        return math.nan
+    n = len(distances)
+    middle = distances[(n - 1) // 2 : n // 2 + 1]
+    return float(middle.sum() / len(middle))
