@@ -1,6 +1,6 @@
 """The exercise types the API accepts: exactly those the analyzer registry implements.
 
-:func:`known_exercise` is the API's one check of an exercise type (REST routes, uploads,
+:func:`known_exercise` is the API's one check of an exercise type in a path (uploads,
 the WebSocket endpoint): the registry's check and message, as a 404 (close code 4404).
 """
 

@@ -22,20 +22,25 @@ from api.errors import (
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
+def declared_length(request: Request) -> int | None:
+    """The request's Content-Length (None without one); BadRequestError when it is not
+    a non-negative number."""
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return None
+    if not declared.isdigit():
+        raise BadRequestError("invalid Content-Length")
+    return int(declared)
+
+
 def check_content_length(request: Request, limit: int, what: str = "body") -> None:
     """Refuse a declared Content-Length over ``limit`` before reading anything.
 
     PayloadTooLargeError names ``what`` ("body larger than ..."); BadRequestError when
     the header is not a number.
     """
-    declared = request.headers.get("content-length")
-    if declared is None:
-        return
-    try:
-        declared_size = int(declared)
-    except ValueError as exc:
-        raise BadRequestError("invalid Content-Length") from exc
-    if declared_size > limit:
+    declared_size = declared_length(request)
+    if declared_size is not None and declared_size > limit:
         raise PayloadTooLargeError(f"{what} larger than {limit} bytes")
 
 

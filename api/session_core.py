@@ -3,8 +3,9 @@
 Whatever feeds it (a WebSocket's frames, an uploaded video's), an exercise session is the
 same four things, owned here: the exercise analyzer (with its defaults), the pose stream
 (tracking ROI and smoother, :class:`~inference.pose_client.PoseStream`), the per-frame
-update (a pose in, the analyzer's update out) and the :class:`~db.records.SessionRecord`
-that history stores. Live sessions (:mod:`api.ws.session`) add their socket's clock and
+update (a pose in, the analyzer's update out; :class:`~inference.analysis.TrackedAnalysis`,
+which ``posecoach analyze`` runs too) and the :class:`~db.records.SessionRecord` that
+history stores. Live sessions (:mod:`api.ws.session`) add their socket's clock and
 counters; upload jobs (:mod:`api.uploads.worker`) their lease.
 """
 
@@ -15,29 +16,20 @@ from datetime import datetime
 from typing import Any
 
 from db.records import SessionRecord
-from inference.analyzers import (
-    AnalyzerUpdate,
-    ExerciseAnalyzer,
-    SessionSummary,
-    create_analyzer,
-)
+from inference.analysis import TrackedAnalysis
+from inference.analyzers import DEFAULT_BODY_WEIGHT_KG, SessionSummary, create_analyzer
 from inference.pose_client import PoseStream
-from inference.types import FrameResult, Pose
-
-#: Calories need a body weight; a user who gave none is counted at this (kg).
-DEFAULT_BODY_WEIGHT_KG = 70.0
 
 
-@dataclass
-class SessionCore:
-    """One exercise session's analysis and its stored record."""
+@dataclass(kw_only=True)
+class SessionCore(TrackedAnalysis):
+    """One exercise session: the per-frame core (analyzer and pose stream,
+    :class:`~inference.analysis.TrackedAnalysis`) and the record history stores."""
 
     key: str
     exercise: str
     source: str
     started_at: datetime
-    analyzer: ExerciseAnalyzer
-    stream: PoseStream
 
     @classmethod
     def open(
@@ -51,29 +43,20 @@ class SessionCore:
         body_weight_kg: float | None,
         set_gap_s: float,
     ) -> SessionCore:
-        """A new session of ``exercise`` (a known type) on ``stream``."""
+        """A new session of ``exercise`` (a known type) on ``stream``; a user without a
+        body weight is counted at :data:`~inference.analyzers.DEFAULT_BODY_WEIGHT_KG`."""
         analyzer = create_analyzer(
             exercise, body_weight_kg=body_weight_kg or DEFAULT_BODY_WEIGHT_KG, set_gap_s=set_gap_s
         )
-        return cls(key, exercise, source, started_at, analyzer, stream)
+        return cls(
+            analyzer, stream, key=key, exercise=exercise, source=source, started_at=started_at
+        )
 
-    async def pose(self, jpeg: bytes, t: float) -> FrameResult:
-        """The frame's smoothed pose through the session's stream (it may raise
-        :class:`~inference.pose_client.InvalidFrameError` or ``PoseBackendError``)."""
-        return await self.stream.estimate(jpeg, t)
-
-    def update(self, pose: Pose | None, t: float) -> AnalyzerUpdate:
-        """Fold the frame taken at ``t`` into the analysis (frames in time order)."""
-        return self.analyzer.update(pose, t)
-
-    def summary(self) -> SessionSummary:
-        """The analyzer's summary of everything so far."""
-        return self.analyzer.summary()
-
-    def record(self, *, duration_s: float, details: dict[str, Any]) -> SessionRecord:
-        """What history stores (keyed: saving twice stores once); ``details`` are added
-        to the summary's own."""
-        summary = self.summary()
+    def record(
+        self, summary: SessionSummary, *, duration_s: float, details: dict[str, Any]
+    ) -> SessionRecord:
+        """What history stores of ``summary`` (keyed: saving twice stores once);
+        ``details`` are added to the summary's own."""
         return SessionRecord(
             session_key=self.key,
             exercise_type=self.exercise,

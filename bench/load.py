@@ -8,7 +8,7 @@ send -> ``frame_processed`` by echoed frame id); the raw engine is measured firs
 the same run. Reported: per-minute p50/p99 and frames/s sent and answered, sockets lost,
 the server's error messages, and the resident memory of the server's whole process tree
 (the ``posecoach serve`` process and every Ray process under it) after ``--warmup``
-seconds and at the end. The server is found by its command line (``-m inference.serve
+seconds and at the end. The server is found by its command line (``posecoach serve
 ... --port PORT``) unless ``--server-pid`` names it.
 """
 

@@ -24,13 +24,39 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inference.analyzers import AnalyzerUpdate, ExerciseAnalyzer
+from inference.analyzers import AnalyzerUpdate, ExerciseAnalyzer, SessionSummary
 from inference.pose_client import InvalidFrameError, PoseStream
-from inference.types import FrameResult
+from inference.types import FrameResult, Pose
 from inference.videofile import encode_jpeg
 
 #: (t, BGR frame, JPEG bytes) of the next frame, or None at the end of the video.
 _Encoded = tuple[float, np.ndarray, bytes] | None
+
+
+@dataclass
+class TrackedAnalysis:
+    """The per-frame core every session runs: a pose stream feeding an exercise analyzer.
+
+    Live sessions and upload jobs use it through :class:`api.session_core.SessionCore`,
+    ``posecoach analyze`` directly; all three take each frame's pose through :meth:`pose`
+    and fold it in with :meth:`update`.
+    """
+
+    analyzer: ExerciseAnalyzer
+    stream: PoseStream
+
+    async def pose(self, jpeg: bytes, t: float) -> FrameResult:
+        """The frame's smoothed pose through the stream (it may raise
+        :class:`~inference.pose_client.InvalidFrameError` or ``PoseBackendError``)."""
+        return await self.stream.estimate(jpeg, t)
+
+    def update(self, pose: Pose | None, t: float) -> AnalyzerUpdate:
+        """Fold the frame taken at ``t`` into the analysis (frames in time order)."""
+        return self.analyzer.update(pose, t)
+
+    def summary(self) -> SessionSummary:
+        """The analyzer's summary of everything so far."""
+        return self.analyzer.summary()
 
 
 @dataclass(frozen=True)
@@ -55,8 +81,7 @@ def _next_encoded(frames: Iterator[tuple[float, np.ndarray]]) -> _Encoded:
 
 async def analyse_frames(
     frames: Iterator[tuple[float, np.ndarray]],
-    analyzer: ExerciseAnalyzer,
-    stream: PoseStream,
+    analysis: TrackedAnalysis,
     *,
     start: int = 0,
 ) -> AsyncIterator[AnalysedFrame]:
@@ -75,10 +100,10 @@ async def analyse_frames(
             t, frame, jpeg = item
             result: FrameResult | None
             try:
-                result = await stream.estimate(jpeg, t)
+                result = await analysis.pose(jpeg, t)
             except InvalidFrameError:
                 result = None
-            update = analyzer.update(None if result is None else result.pose, t)
+            update = analysis.update(None if result is None else result.pose, t)
             yield AnalysedFrame(index, t, frame, result, update)
             index += 1
     finally:

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, TextIO
 import cv2
 import numpy as np
 
-from inference.analysis import analyse_frames
+from inference.analysis import TrackedAnalysis, analyse_frames
 from inference.analyzers import (
+    DEFAULT_BODY_WEIGHT_KG,
     DEFAULT_SET_GAP_S,
     EXERCISE_TYPES,
     SessionSummary,
@@ -66,7 +67,7 @@ def analyze_video(
     path: str | Path,
     exercise: str,
     engine: PoseEngine | None = None,
-    body_weight_kg: float = 70.0,
+    body_weight_kg: float = DEFAULT_BODY_WEIGHT_KG,
     annotate: str | Path | None = None,
     progress: TextIO | None = None,
     set_gap_s: float = DEFAULT_SET_GAP_S,
@@ -107,7 +108,8 @@ async def _analyze(
     writer: cv2.VideoWriter | None = None
     try:
         frames = read_frames(path, rate)
-        async for step in analyse_frames(frames, analyzer, client.open_stream()):
+        analysis = TrackedAnalysis(analyzer, client.open_stream())
+        async for step in analyse_frames(frames, analysis):
             if annotate is not None:
                 if writer is None:
                     h, w = step.frame_bgr.shape[:2]
@@ -166,7 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="posecoach analyze", description="Count reps in a video.")
     p.add_argument("video", type=Path)
     p.add_argument("--exercise", required=True, choices=EXERCISE_TYPES)
-    p.add_argument("--weight", type=float, default=70.0, help="body weight in kg (calories)")
+    p.add_argument(
+        "--weight",
+        type=float,
+        default=DEFAULT_BODY_WEIGHT_KG,
+        help="body weight in kg (calories)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--annotate", type=Path, help="write an annotated mp4 here")
     p.add_argument(

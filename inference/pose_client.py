@@ -2,7 +2,7 @@
 
 Concrete clients live beside their runtime (a Ray Serve handle client in
 ``inference.serve.pose_handle``, an in-process client in ``inference.local_pose``) so that
-importing this module stays cheap: the API imports only this module and ``inference.types``.
+importing this module stays cheap: the API never imports a model runtime through it.
 
 A *stream* (one WebSocket session, one video) needs state between frames: the tracking
 ROI from the previous frame and a smoother. :meth:`PoseClient.open_stream` returns a

@@ -106,7 +106,8 @@ def to_onnx(tflite: Path, out: Path) -> None:
 def drop_segmentation(path: Path) -> None:
     """Remove the [batch,256,256,1] segmentation output and the nodes only it needs.
 
-    Nobody uses the mask, and its decoder costs ~35 % of the landmark model's CPU time.
+    Nobody uses the mask, and its decoder costs a large share of the landmark model's CPU
+    time (bench/README.md, pose_engine).
     """
     model = onnx.load(str(path))
     keep = []

@@ -9,6 +9,7 @@ from api.auth.current_user import authenticate
 from api.context import get_context
 from api.errors import ApiError, PayloadTooLargeError, RateLimitedError
 from api.exercise_types import EXERCISE_TYPES, known_exercise
+from api.http import declared_length
 from api.openapi import Operation, documented, path_param
 from api.schemas import UploadOut
 from api.services import get_services
@@ -40,13 +41,12 @@ async def upload_video(request: Request) -> JSONResponse:
     settings = context.settings
     user_id = authenticate(request)
     exercise_type = known_exercise(request.path_params["exercise_type"])
-    declared = request.headers.get("content-length", "")
+    declared = declared_length(request) or 0
     quota = {"quota_bytes": settings.upload_quota_bytes, "max_queued": settings.upload_max_queued}
     try:
         # Before the body is read, so a full queue need not wait for a large upload; the
         # declared length less the multipart framing is a lower bound of the video's size.
-        body = int(declared) if declared.isdigit() else 0
-        incoming = min(max(0, body - MULTIPART_OVERHEAD), settings.max_upload_bytes)
+        incoming = min(max(0, declared - MULTIPART_OVERHEAD), settings.max_upload_bytes)
         await context.db(analyses.check_quota, user_id, incoming, **quota)
     except analyses.QuotaExceededError as exc:
         raise quota_error(exc) from exc

@@ -80,8 +80,8 @@ async def run_session(
     """
     state = StreamState()
     try:
-        # No permessage-deflate: JPEG does not compress (bench/serve_latency.py measured
-        # zlib costing the client most of a core).
+        # No permessage-deflate: JPEG does not compress, and zlib on every frame costs the
+        # client CPU for nothing (bench/README.md).
         async with connect(url, max_size=None, compression=None, open_timeout=30) as ws:
             await ws.send(json.dumps({"type": "start_exercise", "extensions": list(EXTENSIONS)}))
             started = json.loads(await asyncio.wait_for(ws.recv(), 30))

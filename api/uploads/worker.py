@@ -177,11 +177,12 @@ class UploadWorker:
         progress = [0]
         async with self._heartbeat(job.id, progress):
             frames = read_frames(path, job.rate)
-            async for step in analyse_frames(frames, core.analyzer, core.stream):
+            async for step in analyse_frames(frames, core):
                 progress[0] = step.index + 1
                 self._metrics.upload_frames.inc()
             summary = core.summary()
             record = core.record(
+                summary,
                 duration_s=summary.duration_s,
                 details={"source": "upload", "analysis_id": job.id},
             )

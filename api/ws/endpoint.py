@@ -67,6 +67,11 @@ class UserSockets:
             del self._open[user_id]
 
 
+def close_reason(message: str) -> str:
+    """``message`` cut to what a close frame carries (123 bytes of UTF-8, whole characters)."""
+    return message.encode()[:120].decode(errors="ignore")
+
+
 async def exercise_socket(websocket: WebSocket) -> None:
     """The WebSocket route."""
     services = get_services(websocket)
@@ -84,7 +89,7 @@ async def exercise_socket(websocket: WebSocket) -> None:
         sockets.acquire(user_id)
     except ApiError as exc:
         metrics.ws_errors.inc(labels={"kind": "rejected"})
-        await websocket.close(code=exc.ws_close_code, reason=exc.message[:120])
+        await websocket.close(code=exc.ws_close_code, reason=close_reason(exc.message))
         return
     try:
         await websocket.accept()

@@ -48,8 +48,8 @@ class Frame:
 
     ``data`` is the JPEG/PNG bytes of a binary message, or the base64 text of a JSON one,
     decoded only when the frame is analysed (:meth:`image`): under overload most frames
-    are replaced by newer ones before that, and decoding 40 KB of base64 costs about
-    0.25 ms of the ingress's CPU (measured), spent for nothing on a dropped frame.
+    are replaced by newer ones before that, and decoding the base64 of a dropped frame is
+    ingress CPU spent for nothing (bench/README.md, load.py).
     """
 
     data: bytes | str

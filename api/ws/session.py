@@ -120,6 +120,7 @@ class ExerciseSession:
                 wall_s,
             )
         return self.core.record(
+            summary,
             duration_s=min(summary.duration_s, wall_s),
             details={"frames": self.counters.as_dict()},
         )

@@ -11,6 +11,7 @@ squats 5.0; 02054 resistance training, 8-15 reps (curls, presses) 3.5.
 """
 
 from inference.analyzers.base import (
+    DEFAULT_BODY_WEIGHT_KG,
     DEFAULT_SET_GAP_S,
     FATIGUE,
     HOLD_BROKEN,
@@ -33,6 +34,7 @@ from inference.analyzers.registry import (
 )
 
 __all__ = [
+    "DEFAULT_BODY_WEIGHT_KG",
     "DEFAULT_SET_GAP_S",
     "EXERCISE_TYPES",
     "FATIGUE",

@@ -147,6 +147,10 @@ class SessionSummary:
         return d
 
 
+#: Calories need a body weight; a user who gave none is counted at this (kg).
+DEFAULT_BODY_WEIGHT_KG = 70.0
+
+
 def calories_kcal(met: float, body_weight_kg: float, seconds: float) -> float:
     """Energy in kcal: MET x body mass (kg) x time (h); 1 MET = 1 kcal/kg/h."""
     return met * body_weight_kg * seconds / 3600.0
@@ -160,7 +164,9 @@ class ExerciseAnalyzer(ABC):
     #: Compendium of Physical Activities MET value used for calories.
     met: float = 0.0
 
-    def __init__(self, body_weight_kg: float = 70.0, set_gap_s: float = DEFAULT_SET_GAP_S) -> None:
+    def __init__(
+        self, body_weight_kg: float = DEFAULT_BODY_WEIGHT_KG, set_gap_s: float = DEFAULT_SET_GAP_S
+    ) -> None:
         """``body_weight_kg`` is only used for calories; ``set_gap_s`` is the rest that
         closes a set (counted exercises)."""
         if body_weight_kg <= 0:

@@ -15,6 +15,7 @@ import numpy as np
 
 from inference.analyzers import geometry as g
 from inference.analyzers.base import (
+    DEFAULT_BODY_WEIGHT_KG,
     DEFAULT_SET_GAP_S,
     HOLD_BROKEN,
     HOLD_STARTED,
@@ -46,7 +47,9 @@ class PlankAnalyzer(ExerciseAnalyzer):
     exercise = "plank"
     met = 3.8  # Compendium 2011, code 02022: calisthenics, moderate effort (no plank code)
 
-    def __init__(self, body_weight_kg: float = 70.0, set_gap_s: float = DEFAULT_SET_GAP_S) -> None:
+    def __init__(
+        self, body_weight_kg: float = DEFAULT_BODY_WEIGHT_KG, set_gap_s: float = DEFAULT_SET_GAP_S
+    ) -> None:
         """Start with no hold (``set_gap_s`` is accepted for uniformity: holds form no sets)."""
         super().__init__(body_weight_kg, set_gap_s)
         self._metrics: dict[str, Any] = {}

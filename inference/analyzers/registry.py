@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inference.analyzers.base import DEFAULT_SET_GAP_S, ExerciseAnalyzer
+from inference.analyzers.base import DEFAULT_BODY_WEIGHT_KG, DEFAULT_SET_GAP_S, ExerciseAnalyzer
 from inference.analyzers.bicep_curl import BicepCurlAnalyzer
 from inference.analyzers.jumping_jack import JumpingJackAnalyzer
 from inference.analyzers.lunge import LungeAnalyzer
@@ -49,7 +49,9 @@ def check_exercise_type(exercise_type: str) -> str:
 
 
 def create_analyzer(
-    exercise_type: str, body_weight_kg: float = 70.0, set_gap_s: float = DEFAULT_SET_GAP_S
+    exercise_type: str,
+    body_weight_kg: float = DEFAULT_BODY_WEIGHT_KG,
+    set_gap_s: float = DEFAULT_SET_GAP_S,
 ) -> ExerciseAnalyzer:
     """A new analyzer for one session of ``exercise_type``.
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from inference.analyzers import sets
 from inference.analyzers.base import (
+    DEFAULT_BODY_WEIGHT_KG,
     DEFAULT_SET_GAP_S,
     FATIGUE,
     AnalyzerEvent,
@@ -80,7 +81,9 @@ class RepAnalyzer(ExerciseAnalyzer):
     #: fault name -> score penalty (default 30).
     fault_penalties: dict[str, float] = {}
 
-    def __init__(self, body_weight_kg: float = 70.0, set_gap_s: float = DEFAULT_SET_GAP_S) -> None:
+    def __init__(
+        self, body_weight_kg: float = DEFAULT_BODY_WEIGHT_KG, set_gap_s: float = DEFAULT_SET_GAP_S
+    ) -> None:
         """Build the per-channel state machines."""
         super().__init__(body_weight_kg, set_gap_s)
         self._machines = {c: self.make_machine(c) for c in self.channels}

@@ -13,8 +13,8 @@ utilisation::
     desired = ceil(sum of the replicas' busy shares / target_busy)
 
 A saturated replica reports ~1.0, so a deployment under overload grows by 1 / target_busy
-per step; one at one stream (15 frames/s x ~10 ms) reports ~0.15 and shrinks to its
-minimum. Serve applies min/max replicas and the up/down-scale delays around the policy.
+per step; one that serves a single camera stream reports a small share and shrinks to
+its minimum. Serve applies min/max replicas and the up/down-scale delays around the policy.
 
 Plain Python (no Ray import): the meter is fed by the pose replica, the policy is called by
 Serve's controller with its ``AutoscalingContext``; both are tested without Ray.

@@ -26,7 +26,7 @@ def local_pose() -> LocalPoseClient:
 
 
 @pytest.fixture
-def local_client(
+def in_process_app(
     ws_settings: Settings, engine: Engine, local_pose: LocalPoseClient
 ) -> Iterator[TestClient]:
     """An app over the in-process client."""
@@ -34,9 +34,9 @@ def local_client(
         yield c
 
 
-def test_test_models_runs_a_real_inference(local_client: TestClient) -> None:
-    token = register_user(local_client)["access"]
-    body = local_client.get(
+def test_test_models_runs_a_real_inference(in_process_app: TestClient) -> None:
+    token = register_user(in_process_app)["access"]
+    body = in_process_app.get(
         "/api/exercises/test-models/", headers={"Authorization": f"Bearer {token}"}
     ).json()
     (model,) = body["models"]
@@ -63,10 +63,10 @@ def test_a_model_that_finds_nobody_fails_the_probe() -> None:
 
 @pytest.mark.video
 @pytest.mark.skipif(not CLIP.exists(), reason=f"shared clip {CLIP} not present")
-def test_replayed_clip_counts_reps_and_lands_in_history(local_client: TestClient) -> None:
-    token = register_user(local_client)["access"]
+def test_replayed_clip_counts_reps_and_lands_in_history(in_process_app: TestClient) -> None:
+    token = register_user(in_process_app)["access"]
     headers = {"Authorization": f"Bearer {token}"}
-    with local_client.websocket_connect(f"/ws/exercise/shoulder_press/?token={token}") as ws:
+    with in_process_app.websocket_connect(f"/ws/exercise/shoulder_press/?token={token}") as ws:
         ws.send_json({"type": "start_exercise"})
         assert ws.receive_json()["type"] == "exercise_started"
         counter = 0
@@ -82,7 +82,7 @@ def test_replayed_clip_counts_reps_and_lands_in_history(local_client: TestClient
     assert done["type"] == "exercise_completed"
     assert done["reps"] == CLIP_REPS
     assert done["saved"] is True
-    history = local_client.get("/api/exercises/history/", headers=headers).json()
+    history = in_process_app.get("/api/exercises/history/", headers=headers).json()
     assert [h["reps"] for h in history] == [CLIP_REPS]
-    stats = local_client.get("/api/auth/stats/", headers=headers).json()
+    stats = in_process_app.get("/api/auth/stats/", headers=headers).json()
     assert stats["total_exercises"] == 1
