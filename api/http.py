@@ -75,8 +75,24 @@ def validation_fields(error: ValidationError) -> dict[str, str]:
     return fields
 
 
-async def read_json(request: Request, model: type[ModelT], limit: int) -> ModelT:
-    """Parse and validate a JSON object body into ``model``."""
+def json_depth(data: object) -> int:
+    """How deeply arrays and objects nest in parsed JSON (a scalar is 0), without recursion."""
+    deepest, level = 0, [(data, 1)]
+    while level:
+        value, depth = level.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, depth)
+            level.extend((child, depth + 1) for child in value)
+    return deepest
+
+
+async def read_json(
+    request: Request, model: type[ModelT], limit: int, max_depth: int = 32
+) -> ModelT:
+    """Parse and validate a JSON object body of at most ``limit`` bytes and ``max_depth``
+    levels of nesting into ``model``."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise UnsupportedMediaTypeError("expected Content-Type: application/json")
@@ -85,6 +101,10 @@ async def read_json(request: Request, model: type[ModelT], limit: int) -> ModelT
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadRequestError("malformed JSON body") from exc
+    except RecursionError as exc:  # the parser's own guard, far past max_depth
+        raise BadRequestError(f"JSON body nested deeper than {max_depth} levels") from exc
+    if json_depth(data) > max_depth:
+        raise BadRequestError(f"JSON body nested deeper than {max_depth} levels")
     if not isinstance(data, dict):
         raise BadRequestError("JSON body must be an object")
     try:

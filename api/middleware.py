@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request ids and the allowed-hosts check."""
+"""Pure ASGI middleware: request ids and headers on every response, the allowed-hosts check."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestIdMiddleware:
-    """Adopt a well-formed incoming X-Request-ID or make one; echo it on the response."""
+    """Adopt a well-formed incoming X-Request-ID or make one; echo it on the response.
+
+    Every response also says ``X-Content-Type-Options: nosniff``: no browser guesses a
+    type other than the one declared (the page sets its own CSP beside it).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -29,7 +33,9 @@ class RequestIdMiddleware:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).setdefault("x-request-id", request_id)
+                response_headers = MutableHeaders(scope=message)
+                response_headers.setdefault("x-request-id", request_id)
+                response_headers.setdefault("x-content-type-options", "nosniff")
             await send(message)
 
         await self.app(scope, receive, send_with_id)

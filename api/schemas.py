@@ -88,10 +88,13 @@ class RefreshOut(BaseModel):
 
 
 class StatsOut(BaseModel):
-    """200 from stats; ``daily_streak`` is an extension."""
+    """200 from stats; ``daily_streak`` and ``total_seconds`` are extensions."""
 
     total_exercises: int
-    total_minutes: float
+    #: Whole minutes (the contract's integer), rounded to the nearest.
+    total_minutes: int
+    #: The same time in seconds, to a tenth.
+    total_seconds: float
     highest_streak: int
     daily_streak: int
     calories_burned: float

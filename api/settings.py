@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     login_window_s: float = Field(default=300.0, gt=0)
 
     max_json_body_bytes: int = Field(default=64 * 1024, gt=0)
+    #: Deepest nesting of arrays and objects a JSON body may have (400 beyond).
+    max_json_depth: int = Field(default=32, ge=2, le=256)
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
 
     #: WebSocket sessions (/ws/exercise/...): largest message accepted (bigger: error).

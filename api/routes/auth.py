@@ -42,6 +42,13 @@ async def _issue_pair(context: AppContext, user_id: int, family_id: str) -> tupl
     return access.token, refresh.token
 
 
+def token_response(body: dict[str, object], status_code: int = 200) -> JSONResponse:
+    """A response carrying tokens: never stored by a cache (RFC 6749 section 5.1)."""
+    return JSONResponse(
+        body, status_code=status_code, headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
+    )
+
+
 @documented(
     Operation(
         "Create an account",
@@ -54,7 +61,9 @@ async def register(request: Request) -> JSONResponse:
     """Create an account and log it in."""
     context = get_context(request)
     context.register_by_ip.reserve(client_ip(request))
-    body = await read_json(request, RegisterIn, context.settings.max_json_body_bytes)
+    body = await read_json(
+        request, RegisterIn, context.settings.max_json_body_bytes, context.settings.max_json_depth
+    )
     password_hash = await run_in_threadpool(context.passwords.hash, body.password)
     try:
         user = await context.db(
@@ -80,7 +89,7 @@ async def register(request: Request) -> JSONResponse:
         daily_streak=0,
     )
     out = RegisterOut(user=user_out, refresh=refresh, access=access)
-    return JSONResponse(out.model_dump(mode="json"), status_code=201)
+    return token_response(out.model_dump(mode="json"), status_code=201)
 
 
 @documented(
@@ -94,7 +103,9 @@ async def register(request: Request) -> JSONResponse:
 async def login(request: Request) -> JSONResponse:
     """Exchange e-mail and password for a token pair; throttled per account and per IP."""
     context = get_context(request)
-    body = await read_json(request, LoginIn, context.settings.max_json_body_bytes)
+    body = await read_json(
+        request, LoginIn, context.settings.max_json_body_bytes, context.settings.max_json_depth
+    )
     # Keyed by the e-mail given, known or not: limiting only real accounts would tell
     # an attacker which ones exist (429 for them, 401 for the rest).
     account_key, ip_key = body.email.lower(), client_ip(request)
@@ -118,7 +129,7 @@ async def login(request: Request) -> JSONResponse:
         refresh=refresh,
         access=access,
     )
-    return JSONResponse(out.model_dump(mode="json"))
+    return token_response(out.model_dump(mode="json"))
 
 
 def _rotate(db: Session, jti: str, family_id: str) -> bool:
@@ -141,7 +152,9 @@ def _rotate(db: Session, jti: str, family_id: str) -> bool:
 async def refresh_token(request: Request) -> JSONResponse:
     """Rotate a refresh token: a new pair; reuse of a spent token revokes the family."""
     context = get_context(request)
-    body = await read_json(request, RefreshIn, context.settings.max_json_body_bytes)
+    body = await read_json(
+        request, RefreshIn, context.settings.max_json_body_bytes, context.settings.max_json_depth
+    )
     claims = context.tokens.verify(body.refresh, "refresh")
     assert claims.family_id is not None
     if not await context.db(_rotate, claims.jti, claims.family_id):
@@ -149,7 +162,7 @@ async def refresh_token(request: Request) -> JSONResponse:
     if await context.db(repo.get_user, claims.user_id) is None:
         raise AuthenticationError("unknown user")
     access, refresh = await _issue_pair(context, claims.user_id, claims.family_id)
-    return JSONResponse(RefreshOut(access=access, refresh=refresh).model_dump(mode="json"))
+    return token_response(RefreshOut(access=access, refresh=refresh).model_dump(mode="json"))
 
 
 @documented(Operation("Totals and streaks", {200: StatsOut, 401: None}))
@@ -163,7 +176,8 @@ async def stats(request: Request) -> JSONResponse:
     totals = await context.db(repo.user_stats, user_id)
     out = StatsOut(
         total_exercises=totals.total_exercises,
-        total_minutes=round(totals.total_seconds / 60, 2),
+        total_minutes=round(totals.total_seconds / 60),
+        total_seconds=round(totals.total_seconds, 1),
         highest_streak=totals.highest_streak,
         daily_streak=totals.daily_streak,
         calories_burned=totals.calories_burned,

@@ -91,6 +91,29 @@ def test_login_by_email(client: TestClient, register: RegisterFn) -> None:
     assert client.get("/api/auth/stats/", headers=bearer(body["access"])).status_code == 200
 
 
+def test_token_responses_are_never_cached(client: TestClient) -> None:
+    registered = client.post(
+        "/api/auth/register/",
+        json={
+            "username": "nocache",
+            "email": "nocache@example.com",
+            "password": "correct horse battery",
+            "height": 170,
+            "weight": 60,
+            "fitness_goal": "endurance",
+        },
+    )
+    login = client.post(
+        "/api/auth/login/",
+        json={"email": "nocache@example.com", "password": "correct horse battery"},
+    )
+    refreshed = client.post("/api/auth/token/refresh/", json={"refresh": login.json()["refresh"]})
+    for response in (registered, login, refreshed):
+        assert response.is_success, response.text
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["pragma"] == "no-cache"
+
+
 def test_wrong_password_and_unknown_email_take_the_same_path(
     client: TestClient, register: RegisterFn, monkeypatch: pytest.MonkeyPatch
 ) -> None:

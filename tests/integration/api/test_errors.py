@@ -37,6 +37,25 @@ def test_malformed_json_bodies(client: TestClient, content: bytes, status: int) 
     assert set(response.json()) == {"error"}
 
 
+@pytest.mark.parametrize("path", ["/api/auth/register/", "/api/auth/login/"])
+def test_deeply_nested_json_is_400_not_500(client: TestClient, path: str) -> None:
+    # Under the body limit, far past Python's recursion limit, and just past the cap.
+    for body in (b"[" * 30_000 + b"]" * 30_000, b'{"a":' * 33 + b"1" + b"}" * 33):
+        response = client.post(path, content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 400, response.text
+        assert response.json() == {"error": "JSON body nested deeper than 32 levels"}
+
+
+def test_every_response_says_nosniff(client: TestClient) -> None:
+    for response in (
+        client.get("/healthz"),
+        client.get("/openapi.json"),
+        client.get("/no/such/thing"),
+        client.post("/api/auth/login/", content=b"{", headers={"content-type": "application/json"}),
+    ):
+        assert response.headers["x-content-type-options"] == "nosniff", response.url
+
+
 def test_wrong_media_type_is_415(client: TestClient) -> None:
     response = client.post(
         "/api/auth/login/",

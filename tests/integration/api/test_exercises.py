@@ -85,7 +85,9 @@ def test_stats_totals_and_streaks(client: TestClient, register: RegisterFn, engi
     seed_session(engine, uid, NOW - timedelta(minutes=5), duration_s=30, calories=1.5)
     stats = client.get("/api/auth/stats/", headers=bearer(user["access"])).json()
     assert stats["total_exercises"] == 6
-    assert stats["total_minutes"] == pytest.approx((5 * 90 + 30) / 60, abs=0.01)
+    # The contract's integer minutes (8 of 480 s), the seconds beside them.
+    assert stats["total_minutes"] == 8 and isinstance(stats["total_minutes"], int)
+    assert stats["total_seconds"] == pytest.approx(5 * 90 + 30)
     assert stats["calories_burned"] == pytest.approx(5 * 4.25 + 1.5)
     assert stats["highest_streak"] == 3
     assert stats["daily_streak"] == 2
