@@ -63,11 +63,13 @@ def sampling_step(fps: float, rate: float | None) -> int:
     return max(1, math.ceil(fps / ceiling - 1e-9))
 
 
-def probe(path: str | Path) -> VideoInfo:
+def probe(path: str | Path, *, strict: bool = True) -> VideoInfo:
     """Open ``path`` and decode its first and last frames; raise VideoProbeError if it fails.
 
     Decoding the last frame as well catches files cut short whose index still promises
-    the missing frames. A path that does not exist raises FileNotFoundError naming it.
+    the missing frames; ``strict=False`` skips that check (a camera-like client streams
+    whatever decodes, and the count is then the header's). A path that does not exist
+    raises FileNotFoundError naming it.
     """
     if not Path(path).exists():
         raise FileNotFoundError(f"cannot open video {path}")
@@ -82,7 +84,7 @@ def probe(path: str | Path) -> VideoInfo:
         ok, first = cap.read()
         if not ok or first is None:
             raise VideoProbeError("the video's first frame does not decode")
-        if frames > 1:
+        if strict and frames > 1:
             cap.set(cv2.CAP_PROP_POS_FRAMES, frames - 1)
             ok, last = cap.read()
             if not ok or last is None:

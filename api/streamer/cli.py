@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("posecoach client: --fps must be positive")
     try:
         base = base_url(args.url)
-        info = probe(args.video)
+        info = probe(args.video, strict=False)  # stream what decodes, as a camera would
         token = _token(args, base)
         check_token(base, token)
     except (ValueError, FileNotFoundError, ServerError) as exc:
