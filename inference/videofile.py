@@ -26,6 +26,11 @@ class VideoProbeError(ValueError):
     """The file is not a video that decodes (empty, truncated, not a container); safe to show."""
 
 
+class VideoTooLargeError(VideoProbeError):
+    """The video's frames are larger than allowed (read from the stream header, before any
+    frame is decoded); safe to show."""
+
+
 @dataclass(frozen=True)
 class VideoInfo:
     """What the container says and the decoder confirmed."""
@@ -63,13 +68,14 @@ def sampling_step(fps: float, rate: float | None) -> int:
     return max(1, math.ceil(fps / ceiling - 1e-9))
 
 
-def probe(path: str | Path, *, strict: bool = True) -> VideoInfo:
+def probe(path: str | Path, *, strict: bool = True, max_side: int | None = None) -> VideoInfo:
     """Open ``path`` and decode its first and last frames; raise VideoProbeError if it fails.
 
     Decoding the last frame as well catches files cut short whose index still promises
     the missing frames; ``strict=False`` skips that check (a camera-like client streams
-    whatever decodes, and the count is then the header's). A path that does not exist
-    raises FileNotFoundError naming it.
+    whatever decodes, and the count is then the header's). ``max_side``: frames whose
+    longer side the stream header gives as larger are refused (VideoTooLargeError) before
+    a pixel is decoded. A path that does not exist raises FileNotFoundError naming it.
     """
     if not Path(path).exists():
         raise FileNotFoundError(f"cannot open video {path}")
@@ -81,6 +87,11 @@ def probe(path: str | Path, *, strict: bool = True) -> VideoInfo:
         frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         if not math.isfinite(fps) or fps <= 0 or fps > 1000 or frames <= 0:
             raise VideoProbeError("the video has no frames or no frame rate")
+        declared = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+        if max_side is not None and max(declared) > max_side:
+            raise VideoTooLargeError(
+                f"the video is {declared[0]}x{declared[1]}; at most {max_side} pixels per side"
+            )
         ok, first = cap.read()
         if not ok or first is None:
             raise VideoProbeError("the video's first frame does not decode")

@@ -23,7 +23,8 @@ from starlette.requests import Request
 from api.errors import BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError
 from api.http import capped_stream, check_content_length
 from api.settings import Settings
-from inference.videofile import VideoInfo, VideoProbeError, probe
+from inference.image_check import DEFAULT_MAX_DIMENSION
+from inference.videofile import VideoInfo, VideoProbeError, VideoTooLargeError, probe
 
 ALLOWED_VIDEO_TYPES = {"video/mp4": ".mp4", "video/quicktime": ".mov"}
 #: Room for the multipart framing around the file: boundaries and part headers.
@@ -61,7 +62,10 @@ def _copy(source: UploadFile, target: Path) -> None:
 
 def _probe(path: Path, max_duration_s: float) -> VideoInfo:
     try:
-        info = probe(path)
+        # Frames no larger than live ones, checked before the first frame is decoded.
+        info = probe(path, max_side=DEFAULT_MAX_DIMENSION)
+    except VideoTooLargeError as exc:
+        raise PayloadTooLargeError(str(exc)) from exc
     except VideoProbeError as exc:
         raise UnsupportedMediaTypeError(f"the file is not a video that decodes: {exc}") from exc
     if info.duration_s > max_duration_s:

@@ -110,6 +110,15 @@ def test_bad_files_are_refused(
     uploads.assert_refused(uploads.post(files), status, words)
 
 
+def test_frames_larger_than_live_ones_are_refused_before_decoding(
+    uploads: Uploads, tmp_path: Path
+) -> None:
+    # 4208 x 32: small on disk, one side over the 4096 px that live frames may have.
+    wide = write_video(tmp_path / "wide.mp4", 0.2, size=(4208, 32)).read_bytes()
+    response = uploads.post({"video": ("wide.mp4", wide, "video/mp4")})
+    uploads.assert_refused(response, 413, "4208x32; at most 4096 pixels per side")
+
+
 def test_truncated_mp4_is_refused(uploads: Uploads, small_mp4: bytes) -> None:
     half = small_mp4[: len(small_mp4) // 2]
     uploads.assert_refused(uploads.post({"video": ("x.mp4", half, "video/mp4")}), 415, "decode")
