@@ -26,8 +26,8 @@ from ray import serve
 from ray.serve import Application
 
 from inference.pose_client import ModelInfo
+from inference.serve.app import build_with
 from inference.serve.autoscale import ENGINE_BUSY
-from inference.serve.ingress import Ingress
 from inference.types import NUM_LANDMARKS, FrameResult, FrameTimings, Pose, Roi
 from inference.wire import FrameAnswer, FrameItem
 
@@ -155,17 +155,7 @@ class EchoPoseDeployment:
 
 def build(args: dict[str, Any]) -> Application:
     """inference.serve.app.build with the echo in place of PoseDeployment."""
-    pose_options = dict(args.get("pose") or {})
-    ingress: Any = Ingress
-    pose: Any = EchoPoseDeployment
-    direct = dict(args.get("direct") or {})
-    app: Application = ingress.bind(
-        pose.bind(**pose_options),
-        direct_host=str(direct.get("host", "127.0.0.1")),
-        direct_port=int(direct["port"]) if direct.get("port") else None,
-        batching=dict(args.get("ingress_batching") or {}),
-    )
-    return app
+    return build_with(EchoPoseDeployment, args)
 
 
 def echo_config_data(data: dict[str, Any], replicas: int = 1) -> dict[str, Any]:

@@ -21,9 +21,15 @@ from inference.serve.pose import PoseDeployment
 
 def build(args: dict[str, Any]) -> Application:
     """The Serve application: Ingress -> PoseDeployment."""
+    return build_with(PoseDeployment, args)
+
+
+def build_with(pose_deployment: Any, args: dict[str, Any]) -> Application:
+    """Ingress -> ``pose_deployment`` (a deployment with PoseDeployment's methods) from
+    the YAML's ``args``; benches swap the pose deployment here."""
     pose_options = dict(args.get("pose") or {})
     ingress: Any = Ingress
-    pose: Any = PoseDeployment
+    pose: Any = pose_deployment
     direct = dict(args.get("direct") or {})
     app: Application = ingress.bind(
         pose.bind(**pose_options),
