@@ -25,10 +25,12 @@ from api.routes import analyses, auth, exercises, health, models, page, uploads
 from api.saving import SessionSaver
 from api.services import Services, get_services
 from api.settings import Settings
+from api.shared_state import connect_redis
 from api.uploads.worker import UploadWorker
-from api.ws.endpoint import UserSockets, exercise_socket
+from api.ws.endpoint import exercise_socket
 from api.ws.registry import SessionRegistry
 from api.ws.scheduler import BackendCredits
+from api.ws.user_sockets import LocalUserSockets, RedisUserSockets, UserSockets
 from db.engine import make_engine
 from db.migrate import ensure_at_head
 from db.outbox import Outbox
@@ -88,7 +90,13 @@ def create_app(
     served at /metrics when run alone); None records nothing.
     """
     engine = engine or make_engine(settings.sqlalchemy_url())
-    context = AppContext.from_settings(settings, engine, pose_client)
+    redis = connect_redis(settings)
+    context = AppContext.from_settings(settings, engine, pose_client, redis)
+    user_sockets: UserSockets = (
+        RedisUserSockets(redis, settings.ws_max_sessions_per_user, settings.ws_socket_lease_s)
+        if redis is not None
+        else LocalUserSockets(settings.ws_max_sessions_per_user)
+    )
     metrics = AppMetrics(metrics_backend)
     saver = SessionSaver(context, Outbox(settings.data_dir / OUTBOX_FILE), metrics)
     sessions = SessionRegistry(saver)
@@ -102,12 +110,14 @@ def create_app(
         # Refuse to serve on an old or empty schema rather than fail on the first query.
         await run_in_threadpool(ensure_at_head, engine)
         # The outbox replays what a previous run left; the worker resumes queued uploads.
-        async with saver.retrying(), worker.running():
+        async with saver.retrying(), worker.running(), user_sockets.renewing():
             try:
                 yield
             finally:
                 # Shutdown: sessions still open are saved (once) before the process goes.
                 await sessions.save_all()
+        if redis is not None:
+            await redis.aclose()
 
     middleware = [
         # First, so every later layer (throttling, logs, the WebSocket origin check) sees
@@ -139,7 +149,7 @@ def create_app(
         metrics=metrics,
         saver=saver,
         sessions=sessions,
-        user_sockets=UserSockets(settings.ws_max_sessions_per_user),
+        user_sockets=user_sockets,
         credits=credits,
         uploads=worker,
         upload_lock=asyncio.Lock(),

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from redis.asyncio import Redis
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -14,7 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from api.auth.passwords import PasswordHasher
-from api.auth.throttle import SlidingWindowLimiter
+from api.auth.shared_throttle import RedisSlidingWindowLimiter
+from api.auth.throttle import AttemptLimiter, SlidingWindowLimiter
 from api.auth.tokens import TokenService
 from api.errors import DatabaseUnavailableError
 from api.services import get_services
@@ -43,17 +45,29 @@ class AppContext:
     engine: Engine
     passwords: PasswordHasher
     tokens: TokenService
-    login_by_account: SlidingWindowLimiter
-    login_by_ip: SlidingWindowLimiter
-    register_by_ip: SlidingWindowLimiter
+    login_by_account: AttemptLimiter
+    login_by_ip: AttemptLimiter
+    register_by_ip: AttemptLimiter
     pose_client: PoseClient | None = None
+    #: The Redis every replica shares (REDIS_URL), or None: limits in process.
+    redis: Redis | None = None
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, engine: Engine, pose_client: PoseClient | None = None
+        cls,
+        settings: Settings,
+        engine: Engine,
+        pose_client: PoseClient | None = None,
+        redis: Redis | None = None,
     ) -> AppContext:
         """Build the services the settings describe."""
         window, max_keys = settings.login_window_s, settings.throttle_max_keys
+
+        def limiter(name: str, limit: int) -> AttemptLimiter:
+            if redis is not None:
+                return RedisSlidingWindowLimiter(redis, name, limit, window)
+            return SlidingWindowLimiter(limit, window, max_keys=max_keys)
+
         return cls(
             settings=settings,
             engine=engine,
@@ -66,16 +80,11 @@ class AppContext:
                 access_ttl_s=settings.access_token_ttl_s,
                 refresh_ttl_s=settings.refresh_token_ttl_s,
             ),
-            login_by_account=SlidingWindowLimiter(
-                settings.login_attempts_per_account, window, max_keys=max_keys
-            ),
-            login_by_ip=SlidingWindowLimiter(
-                settings.login_attempts_per_ip, window, max_keys=max_keys
-            ),
-            register_by_ip=SlidingWindowLimiter(
-                settings.login_attempts_per_ip, window, max_keys=max_keys
-            ),
+            login_by_account=limiter("login-account", settings.login_attempts_per_account),
+            login_by_ip=limiter("login-ip", settings.login_attempts_per_ip),
+            register_by_ip=limiter("register-ip", settings.login_attempts_per_ip),
             pose_client=pose_client,
+            redis=redis,
         )
 
     async def db(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:

@@ -18,9 +18,9 @@ if TYPE_CHECKING:  # the services import the modules whose handlers use them
     from api.metrics import AppMetrics
     from api.saving import SessionSaver
     from api.uploads.worker import UploadWorker
-    from api.ws.endpoint import UserSockets
     from api.ws.registry import SessionRegistry
     from api.ws.scheduler import BackendCredits
+    from api.ws.user_sockets import UserSockets
 
 
 @dataclass

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     #: Full SQLAlchemy URL; overrides DB_* and the SQLite default when set.
     database_url: str | None = None
     data_dir: Path = Path("data")
+    #: Redis shared by every ingress replica (redis://host:port/db): cluster-wide limits
+    #: and the hand-off of unsaved sessions (api/shared_state.py). Unset: in process.
+    redis_url: SecretStr | None = None
+    #: How long one Redis call may take before what it guards answers 503.
+    redis_timeout_s: float = Field(default=0.5, gt=0, le=10)
 
     jwt_issuer: str = "posecoach"
     access_token_ttl_s: int = Field(default=15 * 60, gt=0)
@@ -111,8 +116,12 @@ class Settings(BaseSettings):
 
     #: A rest at least this long between reps closes a set (live sessions and uploads).
     set_gap_s: float = Field(default=20.0, gt=0)
-    #: Open exercise WebSockets one user may hold on one server process (4429 beyond).
+    #: Open exercise WebSockets one user may hold (4429 beyond): on all replicas together
+    #: with REDIS_URL, else on this process.
     ws_max_sessions_per_user: int = Field(default=3, ge=1)
+    #: With REDIS_URL: a socket's place under that cap is a lease its replica renews; a
+    #: replica that dies frees its users' places when their leases run out.
+    ws_socket_lease_s: float = Field(default=30.0, ge=3)
     #: A started exercise longer than this is ended and saved (the socket stays open).
     ws_max_session_s: float = Field(default=2 * 3600.0, gt=0)
 

@@ -16,6 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+import redis
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -69,6 +70,21 @@ def engine(migrated_engine: Engine) -> Engine:
             for table in TABLES:
                 connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (fixed names)
     return migrated_engine
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A real Redis for the shared-limit tests (POSECOACH_TEST_REDIS_URL, default database
+    15 of the local server), emptied before the test."""
+    url = os.environ.get("POSECOACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    try:
+        client.flushdb()
+    except redis.RedisError as exc:
+        pytest.fail(f"these tests need Redis at {url} (POSECOACH_TEST_REDIS_URL): {exc!r}")
+    finally:
+        client.close()
+    return url
 
 
 def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:

@@ -1,4 +1,5 @@
-"""In-memory sliding-window limiter for login and registration attempts.
+"""Sliding-window limiters for login and registration attempts: the protocol, and the
+in-process one (no REDIS_URL; the shared one is :mod:`api.auth.shared_throttle`).
 
 An attempt is *reserved* before the work it guards (the password check): the check and
 the record are one step with no ``await`` between them, so N concurrent guesses count N
@@ -15,15 +16,31 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Protocol
 
 from api.errors import RateLimitedError
+
+
+class AttemptLimiter(Protocol):
+    """Counts attempts per key in a sliding window; the same contract in process and
+    in Redis. ``reserve`` checks and counts in one atomic step."""
+
+    async def reserve(self, key: str) -> None:
+        """Count one attempt for ``key`` now, or raise RateLimitedError and count nothing."""
+
+    async def release(self, key: str) -> None:
+        """Give back one reserved attempt of ``key`` (it turned out not to count)."""
+
+    async def reset(self, key: str) -> None:
+        """Forget ``key``'s attempts (after a successful login)."""
 
 
 class SlidingWindowLimiter:
     """Allows ``limit`` attempts per ``window_s`` seconds for each key.
 
-    Kept in process memory: each server process limits on its own, which bounds the
-    cluster-wide rate at processes x limit (acceptable against password guessing).
+    Kept in process memory: right for one server process. With several replicas the
+    shared limiter applies instead (REDIS_URL), else each would allow ``limit``.
+    The methods never await: each is one step on the event loop.
     """
 
     def __init__(
@@ -45,7 +62,7 @@ class SlidingWindowLimiter:
     def __len__(self) -> int:
         return len(self._attempts)
 
-    def reserve(self, key: str) -> None:
+    async def reserve(self, key: str) -> None:
         """Count one attempt for ``key`` now, or raise RateLimitedError and count nothing."""
         now = self._clock()
         self._evict_expired(now)
@@ -68,7 +85,7 @@ class SlidingWindowLimiter:
         attempts.append(now)
         self._attempts.move_to_end(key)
 
-    def release(self, key: str) -> None:
+    async def release(self, key: str) -> None:
         """Give back ``key``'s latest reserved attempt (it turned out not to count)."""
         attempts = self._attempts.get(key)
         if attempts:
@@ -76,7 +93,7 @@ class SlidingWindowLimiter:
             if not attempts:
                 del self._attempts[key]
 
-    def reset(self, key: str) -> None:
+    async def reset(self, key: str) -> None:
         """Forget ``key`` (after a successful login)."""
         self._attempts.pop(key, None)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 from sqlmodel import Session
@@ -25,6 +26,7 @@ from api.schemas import (
     UserBrief,
     UserOut,
 )
+from api.shared_state import SharedStateUnavailableError
 from db import repo
 
 
@@ -60,7 +62,7 @@ def token_response(body: dict[str, object], status_code: int = 200) -> JSONRespo
 async def register(request: Request) -> JSONResponse:
     """Create an account and log it in."""
     context = get_context(request)
-    context.register_by_ip.reserve(client_ip(request))
+    await context.register_by_ip.reserve(client_ip(request))
     body = await read_json(
         request, RegisterIn, context.settings.max_json_body_bytes, context.settings.max_json_depth
     )
@@ -111,8 +113,8 @@ async def login(request: Request) -> JSONResponse:
     account_key, ip_key = body.email.lower(), client_ip(request)
     # Reserved before the password is checked, with no await in between: N concurrent
     # guesses count N (checking first and counting after the argon2 await let all in).
-    context.login_by_ip.reserve(ip_key)
-    context.login_by_account.reserve(account_key)
+    await context.login_by_ip.reserve(ip_key)
+    await context.login_by_account.reserve(account_key)
     user = await context.db(repo.get_user_by_email, body.email)
     # Unknown e-mails still pay for one argon2 verification: timing reveals nothing.
     valid = await run_in_threadpool(
@@ -121,8 +123,10 @@ async def login(request: Request) -> JSONResponse:
     if not valid or user is None or user.id is None:
         raise AuthenticationError("invalid email or password")
     # A successful login costs the address nothing and clears the account's failures.
-    context.login_by_ip.release(ip_key)
-    context.login_by_account.reset(account_key)
+    # (Best effort: a shared store that fails now must not turn a valid login into 503.)
+    with contextlib.suppress(SharedStateUnavailableError):
+        await context.login_by_ip.release(ip_key)
+        await context.login_by_account.reset(account_key)
     access, refresh = await _issue_pair(context, user.id, uuid.uuid4().hex)
     out = LoginOut(
         user=UserBrief(id=user.id, username=user.username, email=user.email),

@@ -7,7 +7,6 @@ the socket is a :class:`~api.ws.connection.Connection`.
 
 from __future__ import annotations
 
-from collections import Counter
 from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket
@@ -18,7 +17,6 @@ from api.errors import (
     ApiError,
     AuthenticationError,
     ForbiddenError,
-    RateLimitedError,
     ServiceUnavailableError,
 )
 from api.exercise_types import known_exercise
@@ -40,33 +38,6 @@ def check_origin(websocket: WebSocket, context: AppContext) -> None:
     raise ForbiddenError("origin not allowed")
 
 
-class UserSockets:
-    """Open exercise sockets per user in this process, capped (WS_MAX_SESSIONS_PER_USER).
-
-    :meth:`acquire` checks and counts in one step with no await, so concurrent connects
-    cannot slip past the cap. Each server process counts its own sockets.
-    """
-
-    def __init__(self, per_user: int) -> None:
-        self.per_user = per_user
-        self._open: Counter[int] = Counter()
-
-    def acquire(self, user_id: int) -> None:
-        """Count one more socket for ``user_id``, or raise RateLimitedError (close 4429)."""
-        if self._open[user_id] >= self.per_user:
-            raise RateLimitedError(
-                f"at most {self.per_user} exercise sessions may be open at once; close one first",
-                retry_after=5,
-            )
-        self._open[user_id] += 1
-
-    def release(self, user_id: int) -> None:
-        """One socket of ``user_id`` closed."""
-        self._open[user_id] -= 1
-        if self._open[user_id] <= 0:
-            del self._open[user_id]
-
-
 def close_reason(message: str) -> str:
     """``message`` cut to what a close frame carries (123 bytes of UTF-8, whole characters)."""
     return message.encode()[:120].decode(errors="ignore")
@@ -86,7 +57,7 @@ async def exercise_socket(websocket: WebSocket) -> None:
             raise AuthenticationError("user no longer exists")
         if context.pose_client is None:
             raise ServiceUnavailableError("no pose backend configured")
-        sockets.acquire(user_id)
+        token = await sockets.acquire(user_id)
     except ApiError as exc:
         metrics.ws_errors.inc(labels={"kind": "rejected"})
         await websocket.close(code=exc.ws_close_code, reason=close_reason(exc.message))
@@ -99,4 +70,4 @@ async def exercise_socket(websocket: WebSocket) -> None:
         finally:
             metrics.session_closed()
     finally:
-        sockets.release(user_id)
+        await sockets.release(user_id, token)

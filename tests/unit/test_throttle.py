@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
 import pytest
 
 from api.auth.throttle import SlidingWindowLimiter
 from api.errors import RateLimitedError
+
+
+def run(step: Coroutine[Any, Any, None]) -> None:
+    """One limiter step (the in-process limiter never awaits: each step is atomic)."""
+    asyncio.run(step)
 
 
 class Clock:
@@ -22,39 +31,39 @@ def test_limit_per_window_then_refused_with_retry_after() -> None:
     clock = Clock()
     limiter = SlidingWindowLimiter(3, 60.0, clock)
     for _ in range(3):
-        limiter.reserve("ana")
+        run(limiter.reserve("ana"))
         clock.now += 1
     with pytest.raises(RateLimitedError) as exc:
-        limiter.reserve("ana")
+        run(limiter.reserve("ana"))
     assert exc.value.retry_after == 57  # the first attempt leaves the window in 57 s
-    limiter.reserve("bob")  # other keys are unaffected
+    run(limiter.reserve("bob"))  # other keys are unaffected
     clock.now += 57
-    limiter.reserve("ana")  # the oldest attempt slid out
+    run(limiter.reserve("ana"))  # the oldest attempt slid out
 
 
 def test_refused_attempts_are_not_counted() -> None:
     clock = Clock()
     limiter = SlidingWindowLimiter(2, 10.0, clock)
-    limiter.reserve("k")
-    limiter.reserve("k")
+    run(limiter.reserve("k"))
+    run(limiter.reserve("k"))
     for _ in range(50):
         with pytest.raises(RateLimitedError):
-            limiter.reserve("k")
+            run(limiter.reserve("k"))
     clock.now += 10
-    limiter.reserve("k")
-    limiter.reserve("k")
+    run(limiter.reserve("k"))
+    run(limiter.reserve("k"))
 
 
 def test_release_gives_back_one_attempt_and_reset_all() -> None:
     limiter = SlidingWindowLimiter(2, 10.0, Clock())
-    limiter.reserve("k")
-    limiter.reserve("k")
-    limiter.release("k")
-    limiter.reserve("k")
+    run(limiter.reserve("k"))
+    run(limiter.reserve("k"))
+    run(limiter.release("k"))
+    run(limiter.reserve("k"))
     with pytest.raises(RateLimitedError):
-        limiter.reserve("k")
-    limiter.reset("k")
-    limiter.reserve("k")
+        run(limiter.reserve("k"))
+    run(limiter.reset("k"))
+    run(limiter.reserve("k"))
 
 
 def test_a_flood_of_keys_never_resets_a_live_entry() -> None:
@@ -63,31 +72,31 @@ def test_a_flood_of_keys_never_resets_a_live_entry() -> None:
     clock = Clock()
     limiter = SlidingWindowLimiter(5, 300.0, clock, max_keys=100)
     for _ in range(5):
-        limiter.reserve("victim@example.com")
+        run(limiter.reserve("victim@example.com"))
     for i in range(99):
-        limiter.reserve(f"10.0.{i // 256}.{i % 256}")
+        run(limiter.reserve(f"10.0.{i // 256}.{i % 256}"))
     assert len(limiter) == 100
     for i in range(99, 500):  # the table is full of live entries: new keys are refused
         with pytest.raises(RateLimitedError):
-            limiter.reserve(f"10.1.{i // 256}.{i % 256}")
+            run(limiter.reserve(f"10.1.{i // 256}.{i % 256}"))
     with pytest.raises(RateLimitedError):
-        limiter.reserve("victim@example.com")  # still limited
+        run(limiter.reserve("victim@example.com"))  # still limited
     assert len(limiter) == 100
 
 
 def test_expired_keys_are_evicted_oldest_first() -> None:
     clock = Clock()
     limiter = SlidingWindowLimiter(5, 300.0, clock, max_keys=3)
-    limiter.reserve("a")
+    run(limiter.reserve("a"))
     clock.now += 100
-    limiter.reserve("b")
-    limiter.reserve("c")
+    run(limiter.reserve("b"))
+    run(limiter.reserve("c"))
     clock.now += 201  # "a" has expired, "b" and "c" are live
-    limiter.reserve("d")  # takes the place of the expired key
+    run(limiter.reserve("d"))  # takes the place of the expired key
     assert len(limiter) == 3
     with pytest.raises(RateLimitedError):
-        limiter.reserve("e")
+        run(limiter.reserve("e"))
     clock.now += 100  # now "b" and "c" expired too
-    limiter.reserve("e")
-    limiter.reserve("f")
+    run(limiter.reserve("e"))
+    run(limiter.reserve("f"))
     assert len(limiter) == 3
