@@ -25,6 +25,7 @@ from api.routes import analyses, auth, exercises, health, models, page, uploads
 from api.saving import SessionSaver
 from api.services import Services, get_services
 from api.settings import Settings
+from api.shared_outbox import SharedOutbox
 from api.shared_state import connect_redis
 from api.uploads.worker import UploadWorker
 from api.ws.endpoint import exercise_socket
@@ -76,6 +77,11 @@ async def openapi_json(request: Request) -> JSONResponse:
     return JSONResponse(get_services(request).openapi)
 
 
+def shutdown_budget_s(settings: Settings) -> float:
+    """How long closing the sockets may take: a frame's timeout, then a save's."""
+    return settings.ws_frame_timeout_s + settings.db_save_timeout_s + 1.0
+
+
 def create_app(
     settings: Settings,
     *,
@@ -98,7 +104,8 @@ def create_app(
         else LocalUserSockets(settings.ws_max_sessions_per_user)
     )
     metrics = AppMetrics(metrics_backend)
-    saver = SessionSaver(context, Outbox(settings.data_dir / OUTBOX_FILE), metrics)
+    shared_outbox = SharedOutbox(redis) if redis is not None else None
+    saver = SessionSaver(context, Outbox(settings.data_dir / OUTBOX_FILE), metrics, shared_outbox)
     sessions = SessionRegistry(saver)
     credits = BackendCredits(
         settings.ws_backend_frames_in_flight, job_share=settings.upload_frames_in_flight
@@ -114,7 +121,10 @@ def create_app(
             try:
                 yield
             finally:
-                # Shutdown: sessions still open are saved (once) before the process goes.
+                # Shutdown (scale-down, upgrade): open sockets end their sessions, saved,
+                # and close with 1012; then anything still unsaved is saved; leaving the
+                # saver's block hands its outbox on (database, or the shared outbox).
+                await sessions.close_for_restart(shutdown_budget_s(settings))
                 await sessions.save_all()
         if redis is not None:
             await redis.aclose()

@@ -111,6 +111,12 @@ class ServiceUnavailableError(ApiError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class RestartingError(ServiceUnavailableError):
+    """This replica is shutting down (scale-down, upgrade): reconnect, another one serves."""
+
+    ws_close_code = 1012
+
+
 class DatabaseUnavailableError(ServiceUnavailableError):
     """The database cannot be reached (down, restarting, network); nothing was changed."""
 

@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 #: Close code when the idle timeout ends a session (a private-use code, like 4401).
 IDLE_CLOSE_CODE = 4408
+#: Close code when the server goes away (RFC 6455 "service restart"): reconnect.
+RESTART_CLOSE_CODE = 1012
 
 
 class Connection:
@@ -63,6 +65,8 @@ class Connection:
         self.tokens = self.settings.ws_max_frames_per_s
         self.tokens_at = time.monotonic()
         self.rate_error_at = -1e9
+        #: Set when the server began closing this socket for a restart.
+        self.restarting = False
 
     async def send(self, message: dict[str, Any]) -> None:
         """Send JSON; a vanished client is not an error here (the receive loop sees it)."""
@@ -87,6 +91,7 @@ class Connection:
 
     async def run(self) -> None:
         """Receive until the client leaves, the idle timeout fires or the server stops."""
+        self.registry.connected(self)
         try:
             while True:
                 wait_s, session_ends = self._wait_s()
@@ -105,9 +110,19 @@ class Connection:
                     return
                 if message["type"] == "websocket.disconnect":
                     return
-                await self.handle(message)
+                if not self.restarting:  # the session is ending: later messages are moot
+                    await self.handle(message)
         finally:
+            self.registry.disconnected(self)
             await self.abandon()
+
+    async def close_for_restart(self) -> None:
+        """The server goes away: end the session with its summary (saved, or kept for
+        the database), then close with 1012 so the client reconnects elsewhere."""
+        self.restarting = True
+        await self.finish(send_summary=True)
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            await self.ws.close(code=RESTART_CLOSE_CODE, reason="service restart: reconnect")
 
     async def end_at_max_length(self) -> None:
         """The started exercise reached WS_MAX_SESSION_S: save it; the socket stays open."""

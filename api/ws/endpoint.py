@@ -17,6 +17,7 @@ from api.errors import (
     ApiError,
     AuthenticationError,
     ForbiddenError,
+    RestartingError,
     ServiceUnavailableError,
 )
 from api.exercise_types import known_exercise
@@ -57,6 +58,8 @@ async def exercise_socket(websocket: WebSocket) -> None:
             raise AuthenticationError("user no longer exists")
         if context.pose_client is None:
             raise ServiceUnavailableError("no pose backend configured")
+        if services.sessions.restarting:
+            raise RestartingError("this server is restarting; reconnect")
         token = await sockets.acquire(user_id)
     except ApiError as exc:
         metrics.ws_errors.inc(labels={"kind": "rejected"})

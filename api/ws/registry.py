@@ -7,6 +7,11 @@ same write. The write goes through :class:`~api.saving.SessionSaver` (outbox fir
 the database), and ``db.repo.save_session`` is idempotent on the session key, so even two
 processes cannot store a session twice.
 
+At shutdown (scale-down, upgrade) :meth:`SessionRegistry.close_for_restart` first ends
+every open connection's session with its summary, saved, and closes the socket with 1012
+(service restart): the client knows its session is kept and reconnects to another
+replica; new sockets are refused with 1012 meanwhile.
+
 A save runs as its own task: when the connection's task is cancelled (the server
 cancels it on shutdown, a test client cancels it right after the disconnect) the write
 still finishes, and the session leaves the registry only once it is stored.
@@ -17,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from api.saving import SaveResult, SessionSaver
 from api.ws.session import ExerciseSession
@@ -25,13 +30,47 @@ from api.ws.session import ExerciseSession
 logger = logging.getLogger(__name__)
 
 
+class RestartableConnection(Protocol):
+    """An open socket that can end its session and close for a restart."""
+
+    async def close_for_restart(self) -> None:
+        """Save and summarise the session, then close with 1012."""
+
+
 class SessionRegistry:
-    """The started sessions of one app that are not yet stored."""
+    """The started sessions of one app that are not yet stored, and its open sockets."""
 
     def __init__(self, saver: SessionSaver) -> None:
         self._saver = saver
         self._live: dict[str, ExerciseSession] = {}
         self._endings: set[asyncio.Task[None]] = set()
+        self._connections: set[RestartableConnection] = set()
+        #: True once shutdown began: new sockets are refused (1012).
+        self.restarting = False
+
+    def connected(self, connection: RestartableConnection) -> None:
+        """Track an accepted socket."""
+        self._connections.add(connection)
+
+    def disconnected(self, connection: RestartableConnection) -> None:
+        """Forget a closed socket."""
+        self._connections.discard(connection)
+
+    async def close_for_restart(self, timeout_s: float) -> None:
+        """Shutdown: every open socket ends its session (saved, summary sent) and closes
+        with 1012, all at once, within ``timeout_s``; later sockets are refused."""
+        self.restarting = True
+        connections = list(self._connections)
+        if not connections:
+            return
+        logger.info("closing %d socket(s) for a restart", len(connections))
+        try:
+            async with asyncio.timeout(timeout_s):
+                await asyncio.gather(
+                    *(c.close_for_restart() for c in connections), return_exceptions=True
+                )
+        except TimeoutError:
+            logger.error("sockets still open after %.0f s of shutdown", timeout_s)
 
     def __len__(self) -> int:
         return len(self._live)
