@@ -3,17 +3,23 @@
 Every state change of a running job is conditional on the caller still holding its
 lease (``lease_owner``), so a worker that lost its lease (it was too slow, or it died
 and came back) can never overwrite what the job's new owner does.
+
+A job's video is stored with its row (:mod:`db.upload_chunks`) and deleted in the
+transaction that ends the job or deletes the row, so a job never exists without its
+video and an ended job keeps none.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
+from db import upload_chunks
 from db.models import UploadAnalysis, User, utcnow
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -51,7 +57,8 @@ def check_quota(
     db: Session, user_id: int, incoming_bytes: int, *, quota_bytes: int, max_queued: int
 ) -> None:
     """Raise QuotaExceededError when one more upload of ``incoming_bytes`` would not fit."""
-    # Only waiting and running jobs keep their video (it is deleted when the job ends).
+    # Only waiting and running jobs keep their video (its chunks are deleted when the job
+    # ends), so their sizes are the bytes stored.
     stored, active = db.exec(
         select(func.coalesce(func.sum(UploadAnalysis.size_bytes), 0), func.count()).where(
             UploadAnalysis.user_id == user_id, col(UploadAnalysis.status).in_(ACTIVE)
@@ -69,17 +76,26 @@ def check_quota(
 
 
 def create_analysis(
-    db: Session, new: NewAnalysis, *, quota_bytes: int, max_queued: int
+    db: Session, new: NewAnalysis, video: Path, *, quota_bytes: int, max_queued: int
 ) -> UploadAnalysis:
-    """Queue ``new`` unless the user's quotas would be passed (QuotaExceededError).
+    """Queue ``new`` with the bytes of the file ``video`` unless the user's quotas would be
+    passed (QuotaExceededError).
 
     The user's row is locked first (PostgreSQL; SQLite serialises writers) so that
-    concurrent uploads of one user are counted one after the other.
+    concurrent uploads of one user are counted one after the other. The row and the
+    video's chunks are committed together: no worker can claim a job whose bytes are not
+    all stored yet.
     """
     db.exec(select(User.id).where(User.id == new.user_id).with_for_update()).first()
     check_quota(db, new.user_id, new.size_bytes, quota_bytes=quota_bytes, max_queued=max_queued)
     row = UploadAnalysis(**vars(new), status=QUEUED, created_at=utcnow())
     db.add(row)
+    db.flush()  # the row's id, for its chunks
+    assert row.id is not None
+    with video.open("rb") as source:
+        stored = upload_chunks.write(db, row.id, source)
+    if stored != new.size_bytes:
+        raise ValueError(f"stored {stored} bytes of a {new.size_bytes}-byte video")
     db.commit()
     db.refresh(row)
     return row
@@ -163,8 +179,11 @@ def _finish(db: Session, job_id: int, owner: str | None, **values: Any) -> bool:
     result = db.exec(
         query.values(**values, lease_owner=None, lease_until=None, finished_at=utcnow())
     )
+    ended = result.rowcount == 1
+    if ended:  # done or failed for good: the video goes, with the state change
+        upload_chunks.delete_all(db, job_id)
     db.commit()
-    return result.rowcount == 1
+    return ended
 
 
 def complete(
@@ -231,9 +250,12 @@ def list_analyses(db: Session, user_id: int, *, limit: int, offset: int) -> list
 
 
 def delete_analysis(db: Session, user_id: int, job_id: int) -> UploadAnalysis | None:
-    """Delete the user's analysis row; returns it (its file is the caller's to remove)."""
+    """Delete the user's analysis row and its video's chunks; returns the row."""
     row = get_analysis(db, user_id, job_id)
     if row is not None:
+        # Explicit rather than left to ON DELETE CASCADE alone: SQLite enforces foreign
+        # keys only on connections that turned them on.
+        upload_chunks.delete_all(db, job_id)
         db.delete(row)
         db.commit()
     return row

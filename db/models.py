@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, Column, DateTime, LargeBinary
 from sqlmodel import Field, SQLModel
 
 
@@ -80,7 +80,8 @@ class UploadAnalysis(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
     exercise_type: str = Field(max_length=32)
-    #: Relative to DATA_DIR; a generated name, never the client's.
+    #: The video's generated name (``uploads/<user>/<uuid>.mp4``), never the client's; the
+    #: bytes are in ``upload_chunks`` (a name only: no file of this name is kept anywhere).
     file_path: str = Field(max_length=255)
     size_bytes: int
     status: str = Field(default="queued", max_length=16, index=True)
@@ -101,3 +102,19 @@ class UploadAnalysis(SQLModel, table=True):
     finished_at: datetime | None = _tz_column(nullable=True)
     lease_owner: str | None = Field(default=None, max_length=64)
     lease_until: datetime | None = _tz_column(nullable=True)
+
+
+class UploadChunk(SQLModel, table=True):
+    """One piece of an uploaded video, in order (``seq`` from 0), kept while its job waits
+    or runs.
+
+    The bytes live in the database, not on the receiving process's disk, because any
+    ingress replica's worker may claim the job (on Kubernetes ``DATA_DIR`` is pod-local).
+    """
+
+    __tablename__ = "upload_chunks"
+
+    analysis_id: int = Field(foreign_key="upload_analyses.id", primary_key=True, ondelete="CASCADE")
+    seq: int = Field(primary_key=True)
+    #: bytea on PostgreSQL, BLOB on SQLite; at most db.upload_chunks.CHUNK_BYTES.
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

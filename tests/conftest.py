@@ -7,6 +7,7 @@ another (CI runs the whole suite a second time on PostgreSQL that way).
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -37,7 +38,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 VIDEOS_DIR = REPO_ROOT.parent / "shared" / "data" / "videos"
 #: A fixed, generated-looking key (placeholders and low-entropy keys are refused).
 TEST_SECRET = "mtYtefD6EFi5L8SV_teQZp5LR3HbalhtsvttJSJ9MAlA1wNW"
-TABLES = ("upload_analyses", "refresh_tokens", "exercise_sessions", "users")
+TABLES = ("upload_chunks", "upload_analyses", "refresh_tokens", "exercise_sessions", "users")
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +86,16 @@ def redis_url() -> str:
     finally:
         client.close()
     return url
+
+
+@pytest.fixture
+def private_tempdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The process's temporary folder (``tempfile``), one of this test's own: what uploads
+    and upload jobs leave there (they should not) is seen."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
 
 
 def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:

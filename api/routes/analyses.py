@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -95,12 +94,10 @@ async def get_analysis(request: Request) -> JSONResponse:
     )
 )
 async def delete_analysis(request: Request) -> Response:
-    """Remove the analysis and its video file; a running job stops."""
+    """Remove the analysis and its stored video; a running job stops (its lease is gone)."""
     context = get_context(request)
     user_id = authenticate(request)
     row = await context.db(analyses.delete_analysis, user_id, _analysis_id(request))
     if row is None:
         raise NotFoundError("no such analysis")
-    path = context.settings.data_dir / row.file_path
-    await run_in_threadpool(path.unlink, missing_ok=True)
     return Response(status_code=204)

@@ -1,4 +1,8 @@
-"""POST /api/exercises/{exercise_type}/upload/: store a workout video and queue its analysis."""
+"""POST /api/exercises/{exercise_type}/upload/: store a workout video and queue its analysis.
+
+The video is stored in the database with its job (db/upload_chunks.py), where the worker
+of any replica reads it; ``file_path`` in the answer is its generated name.
+"""
 
 from __future__ import annotations
 
@@ -50,27 +54,24 @@ async def upload_video(request: Request) -> JSONResponse:
         await context.db(analyses.check_quota, user_id, incoming, **quota)
     except analyses.QuotaExceededError as exc:
         raise quota_error(exc) from exc
-    video = await receive_video(request, settings, user_id)
-    new = analyses.NewAnalysis(
-        user_id=user_id,
-        exercise_type=exercise_type,
-        file_path=video.relative.as_posix(),
-        size_bytes=video.size,
-        fps=video.info.fps,
-        duration_s=video.info.duration_s,
-        frames_total=video.info.sampled_frames(settings.upload_rate),
-        rate=settings.upload_rate,
-    )
-    try:
-        # One creation at a time in this process: SQLite does not lock the user's row.
-        async with get_services(request).upload_lock:
-            job = await context.db(analyses.create_analysis, new, **quota)
-    except analyses.QuotaExceededError as exc:
-        video.remove()
-        raise quota_error(exc) from exc
-    except BaseException:
-        video.remove()
-        raise
+    async with receive_video(request, settings, user_id) as video:
+        new = analyses.NewAnalysis(
+            user_id=user_id,
+            exercise_type=exercise_type,
+            file_path=video.name,
+            size_bytes=video.size,
+            fps=video.info.fps,
+            duration_s=video.info.duration_s,
+            frames_total=video.info.sampled_frames(settings.upload_rate),
+            rate=settings.upload_rate,
+        )
+        try:
+            # One creation at a time in this process: SQLite does not lock the user's row.
+            # The job and its video's bytes are stored in one transaction.
+            async with get_services(request).upload_lock:
+                job = await context.db(analyses.create_analysis, new, video.path, **quota)
+        except analyses.QuotaExceededError as exc:
+            raise quota_error(exc) from exc
     get_services(request).uploads.wake()
     out = UploadOut(
         message="Video uploaded successfully",

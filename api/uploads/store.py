@@ -3,15 +3,20 @@
 Nothing is kept unless every check passes. The body is counted while it streams (with or
 without Content-Length, chunked or not: :func:`api.http.capped_stream`) and the parse
 stops at the cap; the parser's spool files are closed (and so deleted) on any error. The
-video is then written under a generated name next to its final place, probed (it must
-really decode, and be no longer than the duration cap), and only then moved into place.
+video is then copied into a private temporary folder (OpenCV reads paths) and probed: it
+must really decode, and be no longer than the duration cap. The caller stores the checked
+file in the database (:func:`db.analyses.create_analysis`) while :func:`receive_video`'s
+block runs; the folder is deleted when the block ends, whatever happened. Nothing is
+written to ``DATA_DIR``: another replica may run the job (db/upload_chunks.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import shutil
+import tempfile
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,16 +40,14 @@ _ISO_BOXES = {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"}
 
 @dataclass(frozen=True)
 class ReceivedVideo:
-    """A video stored under DATA_DIR that passed every check."""
+    """A video that passed every check, in a temporary file until the caller stores it."""
 
-    relative: Path
-    absolute: Path
+    #: The generated name the client is told (``uploads/<user>/<uuid>.mp4``).
+    name: str
+    #: The checked file, in a private temporary folder that goes when the block ends.
+    path: Path
     size: int
     info: VideoInfo
-
-    def remove(self) -> None:
-        """Delete the stored file (a later check, e.g. the quota, refused it)."""
-        self.absolute.unlink(missing_ok=True)
 
 
 def _check_declared(request: Request, body_limit: int) -> None:
@@ -54,7 +57,6 @@ def _check_declared(request: Request, body_limit: int) -> None:
 
 
 def _copy(source: UploadFile, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
     source.file.seek(0)
     with target.open("xb") as out:
         shutil.copyfileobj(source.file, out, 1024 * 1024)
@@ -75,7 +77,9 @@ def _probe(path: Path, max_duration_s: float) -> VideoInfo:
     return info
 
 
-async def _store(video: UploadFile, settings: Settings, user_id: int) -> ReceivedVideo:
+async def _check(
+    video: UploadFile, settings: Settings, user_id: int, folder: Path
+) -> ReceivedVideo:
     suffix = ALLOWED_VIDEO_TYPES.get((video.content_type or "").split(";")[0].strip().lower())
     if suffix is None:
         raise UnsupportedMediaTypeError("video must be video/mp4 or video/quicktime")
@@ -87,22 +91,16 @@ async def _store(video: UploadFile, settings: Settings, user_id: int) -> Receive
     head = await video.read(12)
     if len(head) < 12 or head[4:8] not in _ISO_BOXES:
         raise UnsupportedMediaTypeError("the file is not an MP4/QuickTime video")
-    name = uuid.uuid4().hex
-    relative = Path("uploads") / str(user_id) / f"{name}{suffix}"
-    final = settings.data_dir / relative
-    partial = final.with_name(f".{name}.part")
-    try:
-        await run_in_threadpool(_copy, video, partial)
-        info = await run_in_threadpool(_probe, partial, settings.upload_max_duration_s)
-        await run_in_threadpool(partial.rename, final)
-    finally:
-        await run_in_threadpool(partial.unlink, missing_ok=True)
-    return ReceivedVideo(relative, final, size, info)
+    name = f"{uuid.uuid4().hex}{suffix}"
+    path = folder / name
+    await run_in_threadpool(_copy, video, path)
+    info = await run_in_threadpool(_probe, path, settings.upload_max_duration_s)
+    return ReceivedVideo((Path("uploads") / str(user_id) / name).as_posix(), path, size, info)
 
 
-async def receive_video(request: Request, settings: Settings, user_id: int) -> ReceivedVideo:
-    """Read the request's multipart ``video`` part and store it, or raise the ApiError
-    that says why not (nothing is left behind)."""
+async def _receive(
+    request: Request, settings: Settings, user_id: int, folder: Path
+) -> ReceivedVideo:
     body_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
     _check_declared(request, body_limit)
     parser = MultiPartParser(
@@ -116,7 +114,24 @@ async def receive_video(request: Request, settings: Settings, user_id: int) -> R
         video = form.get("video")
         if not isinstance(video, UploadFile):
             raise BadRequestError("missing file field 'video'")
-        return await _store(video, settings, user_id)
+        return await _check(video, settings, user_id, folder)
     finally:
+        # The spool goes as soon as the video is copied: one copy on disk while it is stored.
         with contextlib.suppress(Exception):
             await form.close()
+
+
+@contextlib.asynccontextmanager
+async def receive_video(
+    request: Request, settings: Settings, user_id: int
+) -> AsyncIterator[ReceivedVideo]:
+    """Read the request's multipart ``video`` part and check it, or raise the ApiError
+    that says why not; the block gets the checked video in a temporary file, which is
+    deleted when the block ends (nothing is left behind either way)."""
+    folder = Path(tempfile.mkdtemp(prefix="posecoach-upload-"))
+    try:
+        yield await _receive(request, settings, user_id, folder)
+    finally:
+        # Not awaited on a thread: a request being cancelled would cancel that await too
+        # and leave the file behind. Unlinking one file is quick whatever its size.
+        shutil.rmtree(folder, ignore_errors=True)

@@ -31,6 +31,7 @@ from api.metrics import AppMetrics
 from api.saving import SessionSaver
 from api.session_core import SessionCore
 from api.uploads.job_stream import JobStream
+from api.uploads.job_video import job_video
 from api.wakeup import Wakeup
 from api.ws.scheduler import BackendCredits
 from db import analyses, repo
@@ -161,9 +162,6 @@ class UploadWorker:
     async def _analyse(self, client: PoseClient, job: UploadAnalysis) -> None:
         assert job.id is not None
         settings = self._context.settings
-        path = settings.data_dir / job.file_path
-        if not path.exists():
-            raise VideoProbeError("the uploaded file is gone")
         user = await self._context.db(repo.get_user, job.user_id)
         core = SessionCore.open(
             key=session_key(job.id),
@@ -176,10 +174,11 @@ class UploadWorker:
         )
         progress = [0]
         async with self._heartbeat(job.id, progress):
-            frames = read_frames(path, job.rate)
-            async for step in analyse_frames(frames, core):
-                progress[0] = step.index + 1
-                self._metrics.upload_frames.inc()
+            # Copied inside the heartbeat: reading a large video back takes a while too.
+            async with job_video(self._context, job) as path:
+                async for step in analyse_frames(read_frames(path, job.rate), core):
+                    progress[0] = step.index + 1
+                    self._metrics.upload_frames.inc()
             summary = core.summary()
             record = core.record(
                 summary,
@@ -195,9 +194,8 @@ class UploadWorker:
             summary=record.details,
             frames_done=progress[0],
         )
-        if not done:
+        if not done:  # (done: the stored video went with the state change)
             raise LeaseLostError
-        path.unlink(missing_ok=True)  # analysed: the summary stays, the video goes
         logger.info("upload %s: %s reps in %s frames", job.id, summary.reps, progress[0])
 
     @contextlib.asynccontextmanager
@@ -239,8 +237,8 @@ class UploadWorker:
 
     async def _end(self, job: UploadAnalysis, end: Any, reason: str) -> None:
         assert job.id is not None
-        if await self._quietly(end, job.id, self.owner, reason):
-            (self._context.settings.data_dir / job.file_path).unlink(missing_ok=True)
+        # Ending the job deletes its stored video in the same transaction.
+        await self._quietly(end, job.id, self.owner, reason)
 
     async def _quietly(self, fn: Any, *args: object) -> bool:
         try:

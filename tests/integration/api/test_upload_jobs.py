@@ -1,6 +1,7 @@
 """Upload jobs run by the app's worker over an in-process pose engine (no Ray here; the
 Serve path is tests/system/test_uploads.py): the summary equals `posecoach analyze`'s, the
-session is in history once, a job cut off by a shutdown finishes once after a restart."""
+session is in history once, a job cut off by a shutdown finishes once after a restart.
+Where the video is kept, and what a job leaves behind: test_upload_storage.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
@@ -71,7 +73,7 @@ def _without_job_fields(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_upload_is_analysed_like_posecoach_analyze_and_saved_once(
-    app_client: TestClient, job_settings: Settings, offline: dict[str, Any]
+    app_client: TestClient, job_settings: Settings, engine: Engine, offline: dict[str, Any]
 ) -> None:
     token = register_user(app_client)["access"]
     job_id = _upload(app_client, token)
@@ -88,7 +90,9 @@ def test_upload_is_analysed_like_posecoach_analyze_and_saved_once(
     stats = app_client.get("/api/auth/stats/", headers=bearer(token)).json()
     assert stats["total_exercises"] == 1
     # Analysed: the video is deleted, the summary stays; deleting the analysis keeps history.
-    assert not list((job_settings.data_dir / "uploads").rglob("*.mp4"))
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM upload_chunks")).scalar_one() == 0
+    assert not list(job_settings.data_dir.rglob("*.mp4"))
     path = f"/api/exercises/analyses/{job_id}/"
     assert app_client.delete(path, headers=bearer(token)).status_code == 204
     assert len(app_client.get("/api/exercises/history/", headers=bearer(token)).json()) == 1
@@ -111,17 +115,3 @@ def test_job_cut_off_by_a_shutdown_finishes_once_after_the_restart(
     assert job["status"] == "done" and job["attempts"] == 2, job
     assert _without_job_fields(job["summary"]) == offline
     assert [h["id"] for h in history] == [job["session_id"]]
-
-
-def test_a_job_whose_video_is_gone_fails_with_a_reason(
-    job_settings: Settings, engine: Engine
-) -> None:
-    with TestClient(create_app(job_settings, engine=engine)) as queued_only:  # no worker
-        token = register_user(queued_only)["access"]
-        job_id = _upload(queued_only, token)
-    for video in (job_settings.data_dir / "uploads").rglob("*.mp4"):
-        video.unlink()
-    with TestClient(create_app(job_settings, engine=engine, pose_client=LocalPoseClient())) as c:
-        job = _wait(c, token, job_id, lambda j: j["status"] in ("done", "failed"))
-        assert c.get("/api/exercises/history/", headers=bearer(token)).json() == []
-    assert job["status"] == "failed" and "gone" in job["error"], job

@@ -1,10 +1,15 @@
 """Video upload: what is refused (each a clear error, nothing left behind) and what is queued.
 
-These apps have no pose client, so no worker runs: a queued upload stays queued.
+A queued video is stored in the database (upload_chunks), never in DATA_DIR; the
+temporary file it was checked in is gone once the request is answered. These apps have
+no pose client, so no worker runs: a queued upload stays queued.
 """
 
 from __future__ import annotations
 
+import io
+import math
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,13 +17,16 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from db import upload_chunks
 from tests.conftest import bearer, make_settings, register_user, write_video
 
 UPLOAD = "/api/exercises/squat/upload/"
+pytestmark = pytest.mark.usefixtures("private_tempdir")  # files_left() looks there
 
 
 @pytest.fixture(scope="module")
@@ -39,18 +47,37 @@ class Uploads:
         return self.client.post(path, files=files, headers=headers)
 
     def files_left(self) -> list[Path]:
-        root = self.settings.data_dir / "uploads"
-        return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+        """Files of uploads in DATA_DIR or in the (test's private) temporary folder."""
+        roots = [self.settings.data_dir / "uploads", Path(tempfile.gettempdir())]
+        return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
 
     def rows(self) -> int:
         with self.engine.connect() as c:
             return int(c.execute(text("SELECT count(*) FROM upload_analyses")).scalar_one())
 
+    def videos(self) -> int:
+        """Analyses with a stored video."""
+        query = "SELECT count(DISTINCT analysis_id) FROM upload_chunks"
+        with self.engine.connect() as c:
+            return int(c.execute(text(query)).scalar_one())
+
+    def chunks(self, analysis_id: int) -> int:
+        query = text("SELECT count(*) FROM upload_chunks WHERE analysis_id = :id")
+        with self.engine.connect() as c:
+            return int(c.execute(query, {"id": analysis_id}).scalar_one())
+
+    def stored(self, analysis_id: int) -> bytes:
+        """The stored video, read back as the worker reads it."""
+        out = io.BytesIO()
+        with Session(self.engine) as db:
+            upload_chunks.copy_to(db, analysis_id, out)
+        return out.getvalue()
+
     def assert_refused(self, response: Any, status: int, words: str) -> None:
         assert response.status_code == status, response.text
         body = response.json()
         assert set(body) == {"error"} and words in body["error"], body
-        assert self.files_left() == [] and self.rows() == 0
+        assert self.files_left() == [] and self.rows() == 0 and self.videos() == 0
 
 
 def _uploads(
@@ -78,12 +105,18 @@ def tight(tmp_path: Path, database_url: str, engine: Engine, small_mp4: bytes) -
     )
 
 
-def test_upload_is_stored_and_queued(uploads: Uploads, small_mp4: bytes) -> None:
+def test_upload_is_stored_in_the_database_and_queued(
+    uploads: Uploads, small_mp4: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(upload_chunks, "CHUNK_BYTES", 1000)  # several chunks, kept in order
     response = uploads.post({"video": ("set.mp4", small_mp4, "video/mp4")})
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["message"] == "Video uploaded successfully" and body["status"] == "queued"
-    assert (uploads.settings.data_dir / body["file_path"]).read_bytes() == small_mp4
+    job_id = body["analysis_id"]
+    assert uploads.chunks(job_id) == math.ceil(len(small_mp4) / 1000) > 1
+    assert uploads.stored(job_id) == small_mp4
+    assert uploads.files_left() == []  # neither in DATA_DIR nor a temporary file
     assert body["file_path"].startswith("uploads/") and body["file_path"].endswith(".mp4")
     assert "set" not in body["file_path"]  # a generated name, never the client's
     job = uploads.client.get(
@@ -179,7 +212,7 @@ def test_quota_of_queued_jobs(
         refused = up.post(files)
         assert refused.status_code == 429 and "at most 2" in refused.json()["error"]
         assert refused.headers["Retry-After"]
-        assert len(up.files_left()) == 2 and up.rows() == 2
+        assert up.videos() == 2 and up.rows() == 2 and up.files_left() == []
         other = register_user(up.client)["access"]  # quotas are per user
         assert up.post(files, token=other).status_code == 201
 
@@ -193,7 +226,7 @@ def test_byte_quota_refuses_after_the_body_and_leaves_nothing(
         assert up.post(files).status_code == 201
         refused = up.post(files)
         assert refused.status_code == 413 and "quota" in refused.json()["error"]
-        assert len(up.files_left()) == 1 and up.rows() == 1
+        assert up.videos() == 1 and up.rows() == 1 and up.files_left() == []
 
 
 def test_analyses_are_the_owners_only_listed_newest_first_and_deleted(
@@ -213,6 +246,8 @@ def test_analyses_are_the_owners_only_listed_newest_first_and_deleted(
         assert response.status_code == 404 and set(response.json()) == {"error"}
     assert uploads.client.get("/api/exercises/analyses/", headers=other).json() == []
     assert uploads.client.get("/api/exercises/analyses/x/", headers=mine).status_code == 404
+    assert uploads.chunks(ids[0]) == 1
     assert uploads.client.delete(path, headers=mine).status_code == 204
     assert uploads.client.get(path, headers=mine).status_code == 404
-    assert len(uploads.files_left()) == 2 and uploads.rows() == 2
+    assert uploads.chunks(ids[0]) == 0  # the video went with the row
+    assert uploads.videos() == 2 and uploads.rows() == 2
