@@ -4,7 +4,8 @@
 max_batch_size, batch_wait_timeout_s),
 ``ingress_batching`` (max_batch, calls_in_flight, wait_s, busy_wait_s: frames per call
 from an ingress replica to the pose deployment) and ``direct`` (``host``/``port`` where
-each ingress replica serves the app itself; no port: only through Serve's proxy).
+each ingress replica serves the app itself; host ``node-ip``: the replica's Ray node
+address, as on scripts/local-cluster; no port: only through Serve's proxy).
 Deployment options (replicas, autoscaling, resources) come from the YAML's
 ``deployments`` section, which overrides the decorators' defaults.
 """

@@ -25,6 +25,12 @@ import uvicorn
 
 logger = logging.getLogger(__name__)
 
+#: ``args.direct.host`` meaning "the address of the Ray node the replica runs on"
+#: (resolved in the replica: :func:`inference.serve.ingress.direct_bind_host`). For clusters
+#: whose nodes are hosts of their own (scripts/local-cluster's network namespaces), where no
+#: config written before deployment can name each replica's address.
+NODE_IP = "node-ip"
+
 
 def shared_socket(host: str, port: int) -> socket.socket:
     """A listening-ready TCP socket that restarts and sibling replicas can share."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ray
 from ray import serve
 from ray.serve import metrics as serve_metrics
 from ray.serve.handle import DeploymentHandle
@@ -16,10 +17,19 @@ from starlette.applications import Starlette
 
 from api.app import create_app
 from api.settings import load_settings
-from inference.serve.direct import DirectServer
+from inference.serve.direct import NODE_IP, DirectServer
 from inference.serve.metrics import RayServeMetricsBackend
 from inference.serve.pose import BATCH_BUCKETS
 from inference.serve.pose_handle import serve_pose_client
+
+
+def direct_bind_host(host: str) -> str:
+    """Where the replica's own server binds: ``host``, or for :data:`NODE_IP` the address
+    of the Ray node the replica runs on."""
+    if host == NODE_IP:
+        node_ip: str = ray.util.get_node_ip_address()
+        return node_ip
+    return host
 
 
 @serve.deployment(max_ongoing_requests=256, graceful_shutdown_timeout_s=20)
@@ -28,7 +38,8 @@ class Ingress:
     """Serves HTTP and WebSockets; one pose stream per socket lives here.
 
     With ``direct_port`` the replica also serves the app itself on that port
-    (:mod:`inference.serve.direct`): clients skip Serve's proxy hop. ``batching``
+    (:mod:`inference.serve.direct`) at ``direct_host`` (``"node-ip"``: its Ray node's
+    address, :func:`direct_bind_host`): clients skip Serve's proxy hop. ``batching``
     (``args.ingress_batching``) sets how the frames of this replica's sessions are
     gathered into calls to the pose deployment (:mod:`inference.call_batching`).
     """
@@ -48,7 +59,9 @@ class Ingress:
         self.pose_client = serve_pose_client(
             pose, observe=lambda size, _s: call_frames.observe(size), **(batching or {})
         )
-        self.direct = DirectServer(direct_host, direct_port) if direct_port else None
+        self.direct = (
+            DirectServer(direct_bind_host(direct_host), direct_port) if direct_port else None
+        )
 
     def __serve_build_asgi_app__(self) -> Starlette:
         app = create_app(

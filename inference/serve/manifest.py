@@ -2,8 +2,8 @@
 
 ``python -m inference.serve.manifest [--check]`` writes ``k8s/rayservice-cpu.yaml`` and
 ``k8s/rayservice-gpu.yaml`` (``--check``: exit 1 if they differ from a fresh render);
-``--serve-config local-cluster --port P`` prints the Serve config scripts/local-cluster
-deploys.
+``--serve-config local-cluster --port P [--ingress-replicas N]`` prints the Serve config
+scripts/local-cluster deploys.
 
 ray_config.yaml stays the one description of the Serve application; the cluster's
 manifests embed it as ``serveConfigV2`` with what differs on a cluster:
@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 from ray.serve.schema import ServeDeploySchema
 
+from inference.serve.direct import NODE_IP
 from inference.serve.runner import DEFAULT_CONFIG, config_data
 
 ROOT = DEFAULT_CONFIG.parent
@@ -115,9 +116,9 @@ def serve_config(variant: str, config_path: Path = DEFAULT_CONFIG) -> dict[str, 
     return data
 
 
-#: scripts/local-cluster: a head and a worker node on one machine, pose autoscaling with room
-#: to move (1-4 replicas, 0.5 CPU each) and short delays, so a load ramp shows it; the
-#: ingress keeps up to max_replicas calls out so every replica can be fed.
+#: scripts/local-cluster: nodes on one machine, each in a network namespace of its own, pose
+#: autoscaling with room to move (1-4 replicas, 0.5 CPU each) and short delays, so a load
+#: ramp shows it; the ingress keeps up to max_replicas calls out so every replica can be fed.
 LOCAL_CLUSTER = {
     "autoscaling_config": {
         "min_replicas": 1,
@@ -136,22 +137,35 @@ LOCAL_CLUSTER_ENV = {
     # Replicas report their engine's busy share every 2 s (Serve's default: 10 s).
     "RAY_SERVE_REPLICA_AUTOSCALING_METRIC_PUSH_INTERVAL_S": "2",
 }
+#: The custom resource scripts/local-cluster gives the nodes that may hold an ingress
+#: replica (nodes 1..INGRESS_REPLICAS; node 1 is the head).
+INGRESS_NODE_RESOURCE = "posecoach_ingress_node"
 
 
-def local_cluster_config(port: int, config_path: Path = DEFAULT_CONFIG) -> dict[str, Any]:
-    """ray_config.yaml for scripts/local-cluster: public port ``port``, proxy ``port + 1``."""
+def local_cluster_config(
+    port: int, ingress_replicas: int = 1, config_path: Path = DEFAULT_CONFIG
+) -> dict[str, Any]:
+    """ray_config.yaml for scripts/local-cluster: ``ingress_replicas`` ingress replicas, one
+    per node, each serving the app on its node's address at port ``port``; Serve's proxy
+    (head only) on the head's loopback at ``port + 1``."""
+    if ingress_replicas < 1:
+        raise ValueError(f"ingress_replicas must be at least 1, not {ingress_replicas}")
     data = config_data(config_path, host="127.0.0.1", port=port)
     for app in data["applications"]:
+        app["args"]["direct"]["host"] = NODE_IP
         app["args"].setdefault("ingress_batching", {}).update(LOCAL_CLUSTER_BATCHING)
         app.setdefault("runtime_env", {}).setdefault("env_vars", {}).update(LOCAL_CLUSTER_ENV)
         for deployment in app["deployments"]:
             if deployment["name"] == "PoseDeployment":
                 deployment["autoscaling_config"].update(LOCAL_CLUSTER["autoscaling_config"])
             elif deployment["name"] == "Ingress":
-                # The sessions live in the ingress: keep it on the head, so a worker node's
-                # failure costs frames in flight, not sessions.
+                # The sessions live in the ingress: only the nodes given the resource hold
+                # one (with one replica, the head, so a worker node's failure costs frames
+                # in flight, not sessions), and at most one each.
+                deployment["num_replicas"] = ingress_replicas
+                deployment["max_replicas_per_node"] = 1
                 options = deployment.setdefault("ray_actor_options", {})
-                options["resources"] = {"posecoach_head_node": 0.01}
+                options["resources"] = {INGRESS_NODE_RESOURCE: 0.01}
     ServeDeploySchema.model_validate(data)
     return data
 
@@ -197,9 +211,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="print this profile's Serve config (for `serve deploy`) instead of manifests",
     )
     parser.add_argument("--port", type=int, default=8100, help="public port (--serve-config)")
+    parser.add_argument(
+        "--ingress-replicas", type=int, default=1, help="ingress replicas (--serve-config)"
+    )
     args = parser.parse_args(argv)
     if args.serve_config:
-        print(yaml.safe_dump(local_cluster_config(args.port), sort_keys=False), end="")
+        data = local_cluster_config(args.port, args.ingress_replicas)
+        print(yaml.safe_dump(data, sort_keys=False), end="")
         return 0
     stale = []
     for variant in VARIANTS:

@@ -1,19 +1,26 @@
-"""A real two-node Ray cluster on this machine (scripts/local-cluster), deployed with `serve
-deploy`: under a load ramp the pose deployment scales out across both nodes; the worker
-node (its raylet and every process it started) is killed mid-session and the sessions go
-on; every session is saved once; after the load the deployment scales back to its minimum."""
+"""A real multi-node Ray cluster on this machine (scripts/local-cluster): each node in a
+network namespace of its own on a private bridge, with a PostgreSQL and a Redis of the
+cluster's own, deployed with `serve deploy`.
+
+The harness: with two ingress replicas, one per node, each answers on its node's address;
+the nodes register on their namespace addresses (never the LAN's nor loopback) and each
+replica has its own DATA_DIR. The drills: under a load ramp the pose deployment scales out
+across both nodes; node 2 (every process of it) is killed mid-session and the sessions go
+on; every session is saved once; after the load the deployment scales back to its minimum.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,19 +28,32 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 import yaml
-from sqlalchemy.engine import Engine
 from websockets.asyncio.client import connect
 
 from tests.clips import CLIP, clip_jpegs
 from tests.conftest import REPO_ROOT, TEST_SECRET, register_over_http
 
-pytestmark = [
-    pytest.mark.once,  # scaling and a node failure: the same on either database
-    pytest.mark.ray,
-    pytest.mark.video,
-    pytest.mark.skipif(not CLIP.exists(), reason=f"shared clip {CLIP} not present"),
-]
 SCRIPT = REPO_ROOT / "scripts" / "local-cluster"
+
+
+def _harness_missing() -> str | None:
+    """Why scripts/local-cluster cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "needs root (network namespaces, a bridge)"
+    for tool in ("ip", "redis-server", "redis-cli", "runuser"):
+        if shutil.which(tool) is None:
+            return f"{tool} not found"
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")) and not os.environ.get("PG_BIN"):
+        return "PostgreSQL server binaries not found"
+    return None
+
+
+pytestmark = [
+    pytest.mark.once,  # the cluster has a database of its own
+    pytest.mark.ray,
+    pytest.mark.skipif(_harness_missing() is not None, reason=str(_harness_missing())),
+]
+needs_clip = pytest.mark.skipif(not CLIP.exists(), reason=f"shared clip {CLIP} not present")
 
 
 def _free_port() -> int:
@@ -43,19 +63,43 @@ def _free_port() -> int:
         return port
 
 
+def _free_net() -> str:
+    """A /24 of 10.77.x.0 no interface here uses yet (its first three octets)."""
+    used = subprocess.run(["ip", "-o", "-4", "addr"], capture_output=True, text=True).stdout
+    while True:
+        net = f"10.77.{random.randint(1, 254)}"
+        if f" {net}." not in used:
+            return net
+
+
 @dataclass
 class Cluster:
-    """The running local cluster: its environment and addresses."""
+    """A running local cluster: its environment, and the ingress URLs `start` printed."""
 
     env: dict[str, str]
-    base: str
+    urls: list[str] = field(default_factory=list)
 
-    def run(self, command: str) -> str:
+    @property
+    def base(self) -> str:
+        """``host:port`` of the first ingress replica (node 1's)."""
+        return self.urls[0].removeprefix("http://").rstrip("/")
+
+    def net(self) -> str:
+        """The bridge's /24, as its first three octets."""
+        return self.env["CLUSTER_NET"]
+
+    def run(self, *command: str) -> str:
         done = subprocess.run(
-            [str(SCRIPT), command], env=self.env, capture_output=True, text=True, timeout=600
+            [str(SCRIPT), *command], env=self.env, capture_output=True, text=True, timeout=600
         )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
+
+    def start(self) -> None:
+        out = self.run("start")
+        self.urls = [
+            line.split()[-1] for line in out.splitlines() if line.startswith("ingress URL")
+        ]
 
     def pose_replicas(self) -> int:
         """RUNNING pose replicas, as `serve status` reports them."""
@@ -66,33 +110,89 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, database_url: str, migrated_engine: Engine) -> Iterator[Cluster]:
-    """scripts/local-cluster start ... stop, on ports and folders of this test."""
-    public = _free_port()
-    # Short: Ray's AF_UNIX socket paths under it must stay within 107 bytes.
-    cluster_dir = tempfile.mkdtemp(prefix="pc-", dir="/tmp")
-    env = {
-        **os.environ,
-        "CLUSTER_DIR": cluster_dir,
-        "GCS_PORT": str(_free_port()),
-        "DASHBOARD_PORT": str(_free_port()),
-        "PUBLIC_PORT": str(public),
-        "SECRET_KEY": TEST_SECRET,
-        "DATABASE_URL": database_url,
-        "DATA_DIR": str(tmp_path / "data"),
-        "ARGON2_MEMORY_KIB": "64",
-        "ARGON2_TIME_COST": "1",
-        "WS_MAX_FRAMES_PER_S": "1000",
-        "LOGIN_ATTEMPTS_PER_IP": "1000",
-        "RAY_AUTH_MODE": "disabled",  # a private, loopback-only test cluster
-    }
-    running = Cluster(env, f"127.0.0.1:{public}")
+def start_cluster() -> Iterator[Callable[..., Cluster]]:
+    """Starts scripts/local-cluster (settings as keywords) on a bridge, namespaces, ports
+    and folders of this test; `stop` and the folder's removal at the end, whatever
+    happened."""
+    started: list[Cluster] = []
+
+    def start(**settings: str) -> Cluster:
+        # Short: Ray's AF_UNIX socket paths under it must stay within 107 bytes.
+        cluster_dir = tempfile.mkdtemp(prefix="pc-", dir="/tmp")
+        tag = f"pct{random.randrange(16**4):04x}"
+        env = {
+            **os.environ,
+            "CLUSTER_DIR": cluster_dir,
+            "BRIDGE": tag,
+            "NETNS_PREFIX": tag,
+            "CLUSTER_NET": _free_net(),
+            "PG_PORT": str(_free_port()),  # PostgreSQL listens on loopback too
+            "REDIS_PORT": str(_free_port()),
+            "SECRET_KEY": TEST_SECRET,
+            "ARGON2_MEMORY_KIB": "64",
+            "ARGON2_TIME_COST": "1",
+            "WS_MAX_FRAMES_PER_S": "1000",
+            "LOGIN_ATTEMPTS_PER_IP": "1000",
+            "RAY_AUTH_MODE": "disabled",  # a private test cluster on a private bridge
+            **settings,
+        }
+        cluster = Cluster(env)
+        started.append(cluster)
+        cluster.start()
+        return cluster
+
     try:
-        running.run("start")
-        yield running
+        yield start
     finally:
-        subprocess.run([str(SCRIPT), "stop"], env=env, capture_output=True, timeout=120)
-        shutil.rmtree(cluster_dir, ignore_errors=True)
+        for cluster in started:
+            subprocess.run([str(SCRIPT), "stop"], env=cluster.env, capture_output=True, timeout=180)
+            shutil.rmtree(cluster.env["CLUSTER_DIR"], ignore_errors=True)
+
+
+def _replica_env(netns: str, actor: str) -> dict[str, str]:
+    """The environment of the process in ``netns`` whose command line names ``actor``."""
+    pids = subprocess.run(
+        ["ip", "netns", "pids", netns], capture_output=True, text=True, check=True
+    ).stdout.split()
+    for pid in pids:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if actor.encode() in cmdline:
+            pairs = (item.split(b"=", 1) for item in environ.split(b"\0") if b"=" in item)
+            return {k.decode(): v.decode() for k, v in pairs}
+    raise AssertionError(f"no {actor} process in {netns}")
+
+
+def test_two_nodes_each_on_its_own_address_with_an_ingress_replica_each(
+    start_cluster: Callable[..., Cluster],
+) -> None:
+    cluster = start_cluster(NODES="2", INGRESS_REPLICAS="2")
+    net, port = cluster.net(), cluster.env.get("PUBLIC_PORT", "8100")
+    addresses = [f"{net}.2", f"{net}.3"]
+    assert cluster.urls == [f"http://{ip}:{port}/" for ip in addresses]
+    for url in cluster.urls:
+        r = httpx.get(f"{url}readyz", timeout=10)
+        assert r.status_code == 200, (url, r.text)
+    # One database behind both: a user registered on node 1 is known on node 2.
+    token = register_over_http(cluster.base)
+    assert _history_len(f"{addresses[1]}:{port}", token) == 0
+
+    dashboard = f"http://{addresses[0]}:{cluster.env.get('DASHBOARD_PORT', '8275')}"
+    nodes = httpx.get(f"{dashboard}/api/v0/nodes", timeout=30).json()["data"]["result"]["result"]
+    node_ips = sorted(n["node_ip"] for n in nodes if n["state"] == "ALIVE")
+    assert node_ips == addresses, nodes
+    assert not any(ip.startswith(("192.0.2.", "127.")) for ip in node_ips)
+
+    data_dirs = [
+        _replica_env(f"{cluster.env['NETNS_PREFIX']}-node{n}", "ServeReplica:posecoach:Ingress")[
+            "DATA_DIR"
+        ]
+        for n in (1, 2)
+    ]
+    assert data_dirs == [f"{cluster.env['CLUSTER_DIR']}/node-{n}/data" for n in (1, 2)]
 
 
 @dataclass
@@ -144,7 +244,10 @@ def _history_len(base: str, token: str) -> int:
     return len(r.json())
 
 
-def test_scale_out_survive_a_node_and_scale_back(cluster: Cluster) -> None:
+@pytest.mark.video
+@needs_clip
+def test_scale_out_survive_a_node_and_scale_back(start_cluster: Callable[..., Cluster]) -> None:
+    cluster = start_cluster(NODES="2", INGRESS_REPLICAS="1")
     frames = [jpeg for _t, jpeg in clip_jpegs(str(CLIP), step=2)]
     assert cluster.pose_replicas() == 1
     streams = [Stream(register_over_http(cluster.base)) for _ in range(12)]
@@ -179,19 +282,20 @@ def test_scale_out_survive_a_node_and_scale_back(cluster: Cluster) -> None:
         ]
         # 12 streams (180 frames/s): more than one replica computes.
         await watch(time.monotonic() + 120, seen_up, lambda n: n >= 3)
-        # A node fails mid-session: the worker's raylet and every process it started, the
-        # replicas on it included (a raylet killed alone lets its workers finish the calls
-        # they hold: no frame errs). The head has room for one pose replica at most, so with
-        # 3 or more running the worker holds some: once Ray sees the node dead, fewer run
-        # until the worker is back. Whether a call was out to one of them at that instant
-        # is chance, so the drill is judged by the replicas lost and the sessions going on;
-        # a frame that did err must be followed by answers.
+        # A node fails mid-session: every process of node 2 (its namespace), the replicas
+        # on it included (a raylet killed alone lets its workers finish the calls they
+        # hold: no frame errs). The ingress, where the sessions live, is on the head, which
+        # has room for one pose replica at most, so with 3 or more running node 2 holds
+        # some: once Ray sees the node dead, fewer run until node 2 is back. Whether a call
+        # was out to one of them at that instant is chance, so the drill is judged by the
+        # replicas lost and the sessions going on; a frame that did err must be followed by
+        # answers.
         up = seen_up[-1]
         processed_at_kill.extend(s.processed for s in streams)
-        await loop.run_in_executor(None, cluster.run, "kill-worker-node")
+        await loop.run_in_executor(None, cluster.run, "kill-node", "2")
         await watch(time.monotonic() + 90, seen_after_kill, lambda n: n < up)
         await recovered(time.monotonic() + 60)
-        await loop.run_in_executor(None, cluster.run, "restart-worker")
+        await loop.run_in_executor(None, cluster.run, "restart-node", "2")
         await asyncio.sleep(5)
         # A session whose first error came late (its frame was still queued when the node's
         # replicas died) gets the same chance to show that it goes on.
