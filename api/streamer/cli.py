@@ -105,6 +105,10 @@ class ProgressLine:
         )
         self.bar.update(state.sent - self.bar.n)
 
+    def notice(self, text: str) -> None:
+        """A line above the progress line (e.g. the server restarting)."""
+        self.bar.write(f"posecoach client: {text}", file=sys.stderr)
+
     def close(self) -> None:
         """Finish the line (it stays, with the final counts; the summary follows)."""
         self.bar.close()
@@ -131,6 +135,12 @@ def summary_record(completed: dict[str, Any], state: StreamState) -> dict[str, A
         "server_frames": completed.get("frames"),
         "errors": state.errors,
         "summary": completed.get("summary"),
+        # Sessions the server ended by restarting, each saved; the figures above are the
+        # last session's.
+        "restarted_sessions": [
+            {"id": s.get("id"), "reps": s.get("reps"), "saved": s.get("saved")}
+            for s in state.restarted
+        ],
     }
 
 
@@ -155,7 +165,7 @@ async def _run(url: str, frames: Iterator[tuple[float, bytes]], progress: Progre
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, stop.set)  # Ctrl-C: stop, keep the summary
     try:
-        return await run_session(url, frames, progress, stop)
+        return await run_session(url, frames, progress, stop, notice=progress.notice)
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGINT)
