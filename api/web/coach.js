@@ -16,6 +16,10 @@ const JPEG_QUALITY = 0.8;
 /** Waits between reconnection attempts, in ms; the last repeats. */
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
 const MAX_ATTEMPTS = 8;
+/** The server's close code when it goes away (scale-down, upgrade): it saved the session. */
+const RESTART_CODE = 1012;
+/** How long an unasked summary waits for the close that says why (a restart). */
+const RESTART_WAIT_MS = 2000;
 
 /** Close codes the server ends a session with on purpose (API.md, api/errors.py). */
 const REFUSALS = {
@@ -59,6 +63,8 @@ export class CoachSession {
     this.summaryReceived = false;
     this.stopping = false;
     this.ended = false;
+    this.serverEnded = null;
+    this.serverEndedTimer = null;
   }
 
   /** Camera first (the person sees themselves), then the socket. */
@@ -121,9 +127,14 @@ export class CoachSession {
         this.onNotice(`Server: ${message.error}`, true);
         break;
       case "exercise_completed":
-        this.summaryReceived = true;
-        this.onSummary(message);
-        this.end(null);
+        if (!this.stopping) {
+          // Unasked: the server ended the session. A restart (close 1012) follows at once,
+          // after which a new session starts elsewhere; otherwise this is the summary.
+          this.serverEnded = message;
+          this.serverEndedTimer = setTimeout(() => this.finishWith(message), RESTART_WAIT_MS);
+          break;
+        }
+        this.finishWith(message);
         break;
       default:
         break;
@@ -182,6 +193,13 @@ export class CoachSession {
     return sorted[Math.floor((sorted.length - 1) / 2)];
   }
 
+  finishWith(message) {
+    clearTimeout(this.serverEndedTimer);
+    this.summaryReceived = true;
+    this.onSummary(message);
+    this.end(null);
+  }
+
   /** The person pressed Stop: ask for the summary (the socket stays until it comes). */
   stop() {
     this.stopping = true;
@@ -201,6 +219,16 @@ export class CoachSession {
     this.opened = false;
     if (this.stopping) {
       this.end(this.summaryReceived ? null : "the connection closed before the summary arrived");
+      return;
+    }
+    if (event.code === RESTART_CODE) {
+      clearTimeout(this.serverEndedTimer);
+      const reps = this.serverEnded ? ` (${this.serverEnded.reps} reps)` : "";
+      this.serverEnded = null;
+      this.reconnect(
+        "Server restarting",
+        `The server is restarting; your session so far is saved${reps}. Reconnecting.`,
+      );
       return;
     }
     const refusal = REFUSALS[event.code];
@@ -240,7 +268,10 @@ export class CoachSession {
     return null;
   }
 
-  reconnect() {
+  reconnect(
+    why = "Connection lost",
+    notice = "Connection lost; reconnecting. Reps so far are saved.",
+  ) {
     this.attempt += 1;
     if (this.attempt > MAX_ATTEMPTS) {
       this.end(`the connection was lost and ${MAX_ATTEMPTS} attempts to reconnect failed`);
@@ -248,9 +279,9 @@ export class CoachSession {
     }
     const wait = BACKOFF_MS[Math.min(this.attempt - 1, BACKOFF_MS.length - 1)];
     this.onStatus(
-      `Connection lost. Reconnecting in ${(wait / 1000).toFixed(1)} s (attempt ${this.attempt} of ${MAX_ATTEMPTS})…`,
+      `${why}. Reconnecting in ${(wait / 1000).toFixed(1)} s (attempt ${this.attempt} of ${MAX_ATTEMPTS})…`,
     );
-    this.onNotice("Connection lost; reconnecting. Reps so far are saved.", false);
+    this.onNotice(notice, false);
     setTimeout(() => {
       if (!this.ended && !this.stopping) this.connect();
     }, wait);

@@ -144,7 +144,7 @@ def test_a_lost_connection_reconnects_and_says_so(
 
         page_side, server_side = relays[0]
         server_side.close(code=1001, reason="network dropped")  # the server saves that set
-        page_side.close(code=1012, reason="network dropped")
+        page_side.close(code=1001, reason="network dropped")
         expect(page.locator("#notice")).to_contain_text("Connection lost; reconnecting")
         expect(page.locator("#connection")).to_have_text(
             "Reconnected: live again (a new set started).", timeout=30_000
