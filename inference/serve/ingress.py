@@ -32,7 +32,7 @@ def direct_bind_host(host: str) -> str:
     return host
 
 
-@serve.deployment(max_ongoing_requests=256, graceful_shutdown_timeout_s=20)
+@serve.deployment(max_ongoing_requests=256, graceful_shutdown_timeout_s=30)
 @serve.ingress()
 class Ingress:
     """Serves HTTP and WebSockets; one pose stream per socket lives here.

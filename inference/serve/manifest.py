@@ -8,10 +8,12 @@ scripts/local-cluster deploys.
 ray_config.yaml stays the one description of the Serve application; the cluster's
 manifests embed it as ``serveConfigV2`` with what differs on a cluster:
 
-- Clients come in through Serve's proxy on every node (port 8000, all interfaces). The
-  ingress replicas' own server (``args.direct``, one hop fewer on a single machine) is off:
-  KubeRay's serve Service sends traffic to any pod with a healthy proxy, and a pod need
-  not hold an ingress replica.
+- Clients take the path the benches measure: each ingress replica serves the app itself
+  (``args.direct``) on its pod's address, port 8100. Ingress replicas live one per pod in
+  the ``ingress`` worker group (the ``posecoach_ingress_node`` resource, Serve's
+  ``max_replicas_per_node: 1``), and k8s/ingress-service.yaml routes to the pods of that
+  group that are ready, i.e. whose replica serves. Serve's proxy stays on the head only
+  (KubeRay's health checks use it).
 - Ingress and pose replicas autoscale over the cluster instead of a laptop's two cores.
 - The GPU variant runs the pose engine on CUDA with big batches, one GPU per replica.
 """
@@ -34,6 +36,12 @@ from inference.serve.runner import DEFAULT_CONFIG, config_data
 ROOT = DEFAULT_CONFIG.parent
 TEMPLATE = ROOT / "k8s" / "templates" / "rayservice.yaml"
 
+#: The custom resource of the nodes that may hold an ingress replica (KubeRay's ingress
+#: group; scripts/local-cluster's nodes 1..INGRESS_REPLICAS; node 1 is the head).
+INGRESS_NODE_RESOURCE = "posecoach_ingress_node"
+#: The ingress replicas' own port on a cluster.
+CLUSTER_CLIENT_PORT = 8100
+
 #: Ingress on a cluster: a WebSocket session is one ongoing request for its whole life.
 INGRESS = {
     "autoscaling_config": {
@@ -44,7 +52,9 @@ INGRESS = {
         # Scaling down closes sockets (their sessions are saved): do it rarely.
         "downscale_delay_s": 600,
     },
-    "ray_actor_options": {"num_cpus": 1},
+    # One per pod of the ingress group; no CPU claimed, so no pose replica lands there.
+    "max_replicas_per_node": 1,
+    "ray_actor_options": {"num_cpus": 0, "resources": {INGRESS_NODE_RESOURCE: 1}},
 }
 
 #: Per variant: pose options (args.pose), PoseDeployment options, ingress environment.
@@ -96,9 +106,9 @@ def serve_config(variant: str, config_path: Path = DEFAULT_CONFIG) -> dict[str, 
     """ray_config.yaml as the cluster runs it (see the module docstring)."""
     spec = VARIANTS[variant]
     data = config_data(config_path, host="0.0.0.0", proxy_port=8000)  # noqa: S104 (pod IP)
-    data["proxy_location"] = "EveryNode"
+    data["proxy_location"] = "HeadOnly"
     for app in data["applications"]:
-        app["args"].pop("direct", None)
+        app["args"]["direct"] = {"host": NODE_IP, "port": CLUSTER_CLIENT_PORT}
         app["args"].setdefault("pose", {}).update(spec["pose"])
         app["args"].setdefault("ingress_batching", {}).update(spec["ingress_batching"])
         env = app.setdefault("runtime_env", {}).setdefault("env_vars", {})
@@ -137,9 +147,6 @@ LOCAL_CLUSTER_ENV = {
     # Replicas report their engine's busy share every 2 s (Serve's default: 10 s).
     "RAY_SERVE_REPLICA_AUTOSCALING_METRIC_PUSH_INTERVAL_S": "2",
 }
-#: The custom resource scripts/local-cluster gives the nodes that may hold an ingress
-#: replica (nodes 1..INGRESS_REPLICAS; node 1 is the head).
-INGRESS_NODE_RESOURCE = "posecoach_ingress_node"
 
 
 def local_cluster_config(

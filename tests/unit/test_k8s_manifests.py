@@ -19,6 +19,7 @@ from ray.serve.schema import ServeDeploySchema
 
 from inference.pose.config import PoseEngineConfig
 from inference.serve import manifest
+from inference.serve.manifest import CLUSTER_CLIENT_PORT, INGRESS_NODE_RESOURCE
 from inference.serve.runner import DEFAULT_CONFIG, config_data
 from tests.conftest import REPO_ROOT
 
@@ -133,10 +134,10 @@ def test_serve_config_is_ray_config_with_the_cluster_differences(variant: str) -
     app, local_app = cluster["applications"][0], local["applications"][0]
     assert app["import_path"] == local_app["import_path"]
     assert [d["name"] for d in app["deployments"]] == [d["name"] for d in local_app["deployments"]]
-    # Through Serve's proxy on every node, on the pod's address; no per-replica server.
-    assert cluster["proxy_location"] == "EveryNode"
-    assert cluster["http_options"] == {"host": "0.0.0.0", "port": 8000}  # noqa: S104
-    assert "direct" not in app["args"]
+    # Clients reach the ingress replicas' own servers on their pods' addresses (the path
+    # the benches measure); Serve's proxy stays on the head for KubeRay's checks.
+    assert cluster["proxy_location"] == "HeadOnly"
+    assert app["args"]["direct"] == {"host": "node-ip", "port": CLUSTER_CLIENT_PORT}
     # The throughput profile travels with the application.
     assert app["runtime_env"]["env_vars"]["RAY_SERVE_THROUGHPUT_OPTIMIZED"] == "1"
     assert app["args"]["pose"]["variant"] == local_app["args"]["pose"]["variant"]
@@ -192,5 +193,58 @@ def test_example_secret_sets_only_real_settings() -> None:
 
     secret = yaml.safe_load((REPO_ROOT / "k8s" / "secret.example.yaml").read_text())
     names = {key.lower() for key in secret["stringData"]}
-    assert names <= set(Settings.model_fields)
+    # REDIS_PASSWORD is the manifests' own (Redis and the GCS read it), not a setting.
+    assert names - {"redis_password"} <= set(Settings.model_fields)
     assert {"secret_key", "db_host", "db_password"} <= names
+
+
+def _documents(name: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all((REPO_ROOT / "k8s" / name).read_text()) if d]
+
+
+@pytest.mark.parametrize("variant", ["cpu", "gpu"])
+def test_clients_reach_one_ingress_replica_per_pod_that_drains_before_it_goes(
+    variant: str,
+) -> None:
+    manifest = load(variant)
+    cluster = manifest["spec"]["rayClusterConfig"]
+    (group,) = [g for g in cluster["workerGroupSpecs"] if g["groupName"] == "ingress"]
+    ingress = deployment(serve_config_of(variant), "Ingress")
+    # Only the ingress group's pods offer the resource, one replica each, no CPU claimed
+    # (so pose replicas never take an ingress pod's place).
+    assert INGRESS_NODE_RESOURCE in group["rayStartParams"]["resources"]
+    assert group["rayStartParams"]["num-cpus"] == "0"
+    assert ingress["max_replicas_per_node"] == 1
+    assert ingress["ray_actor_options"] == {"num_cpus": 0, "resources": {INGRESS_NODE_RESOURCE: 1}}
+    assert group["maxReplicas"] >= ingress["autoscaling_config"]["max_replicas"]
+    pod = group["template"]
+    (container,) = pod["spec"]["containers"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports["client"] == CLUSTER_CLIENT_PORT
+    assert container["readinessProbe"]["httpGet"]["port"] == CLUSTER_CLIENT_PORT
+    # The client Service selects exactly these pods, on that port.
+    (service,) = _documents("ingress-service.yaml")
+    selector = service["spec"]["selector"]
+    assert selector.items() <= pod["metadata"]["labels"].items()
+    for other in cluster["workerGroupSpecs"]:
+        if other is not group:
+            assert not selector.items() <= other["template"]["metadata"]["labels"].items()
+    assert service["spec"]["ports"][0]["targetPort"] == "client"
+    # preStop drains the node (Serve stops the replica gracefully) within the pod's grace.
+    hook = " ".join(container["lifecycle"]["preStop"]["exec"]["command"])
+    assert "inference.serve.drain" in hook and f"--port {CLUSTER_CLIENT_PORT}" in hook
+    deadline = int(hook.split("--deadline-s")[1].split()[0])
+    grace = pod["spec"]["terminationGracePeriodSeconds"]
+    assert grace >= deadline + ingress["graceful_shutdown_timeout_s"]
+
+
+def test_the_gcs_and_the_app_share_the_redis_of_the_manifests() -> None:
+    service, statefulset = _documents("redis.yaml")
+    assert service["kind"] == "Service" and statefulset["kind"] == "StatefulSet"
+    args = statefulset["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--appendonly" in args  # what the shared outbox holds survives a restart
+    for variant in ("cpu", "gpu"):
+        options = load(variant)["spec"]["rayClusterConfig"]["gcsFaultToleranceOptions"]
+        assert service["metadata"]["name"] in options["redisAddress"]
+    secret = yaml.safe_load((REPO_ROOT / "k8s" / "secret.example.yaml").read_text())
+    assert service["metadata"]["name"] in secret["stringData"]["REDIS_URL"]
