@@ -1,7 +1,10 @@
 """End-to-end WebSocket latency against a running posecoach server, next to the raw engine.
 
-    python bench/serve_latency.py [--url 127.0.0.1:8000] [--clip PATH] [--streams 1 8 2x]
-        [--fps 15] [--seconds 20] [--json]
+    python bench/serve_latency.py [--url 127.0.0.1:8000 [--url ...]] [--clip PATH]
+        [--streams 1 8 2x] [--fps 15] [--seconds 20] [--json]
+
+With several ``--url`` (a cluster's ingress replicas, `scripts/local-cluster start`'s
+`ingress URL` lines) the streams are spread over them in turn.
 
 Each stream replays the clip as binary JPEG frames paced at ``--fps`` (a camera does not
 wait for answers); latency is send -> frame_processed with the echoed frame id. Reported
@@ -200,7 +203,7 @@ async def _stream(
 
 
 async def run_streams(
-    base: str,
+    bases: list[str],
     frames: list[bytes],
     streams: int,
     fps: float,
@@ -210,10 +213,13 @@ async def run_streams(
 ) -> dict[str, Any]:
     """``streams`` concurrent sessions for ``warmup_s + seconds``; the figures of the
     frames sent after the warm-up (and the p99 of all of them beside)."""
-    tokens = stream_tokens(base, streams, per_user)
+    tokens = stream_tokens(bases[0], streams, per_user)  # one database behind them all
     whole = Tally()
     await asyncio.gather(
-        *(one_stream(base, token, frames, fps, warmup_s + seconds, whole) for token in tokens)
+        *(
+            one_stream(bases[i % len(bases)], token, frames, fps, warmup_s + seconds, whole)
+            for i, token in enumerate(tokens)
+        )
     )
     tally = whole.sent_after(warmup_s)
     arr, parts = tally.latencies_ms(), tally.parts
@@ -264,7 +270,7 @@ def calls_per_frame(call_frames: list[float]) -> float | None:
 def main() -> int:
     """Parse, measure, print."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--url", default="127.0.0.1:8000")
+    p.add_argument("--url", action="append", help="host:port; repeat for several replicas")
     p.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     p.add_argument(
         "--streams",
@@ -288,6 +294,7 @@ def main() -> int:
     )
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
+    urls = [u.removeprefix("http://").rstrip("/") for u in (args.url or ["127.0.0.1:8000"])]
     frames = load_frames(args.clip)
     result: dict[str, Any] = {"clip": args.clip.name, "fps_per_stream": args.fps}
     # The raw engine first: the '2x' stream count is derived from its frames/s.
@@ -298,9 +305,7 @@ def main() -> int:
     ]
     result["runs"] = [
         asyncio.run(
-            run_streams(
-                args.url, frames, n, args.fps, args.seconds, args.streams_per_user, args.warmup
-            )
+            run_streams(urls, frames, n, args.fps, args.seconds, args.streams_per_user, args.warmup)
         )
         for n in counts
     ]
