@@ -19,7 +19,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api.context import AppContext
 from api.errors import EXCEPTION_HANDLERS
 from api.metrics import AppMetrics, HttpMetricsMiddleware, MetricsBackend, metrics_endpoint
-from api.middleware import AllowedHostsMiddleware, RequestIdMiddleware
+from api.middleware import AllowedHostsMiddleware, HeaderLimitsMiddleware, RequestIdMiddleware
 from api.openapi import build_openapi
 from api.routes import analyses, auth, exercises, health, models, page, uploads
 from api.saving import SessionSaver
@@ -134,6 +134,7 @@ def create_app(
         # the client a trusted proxy reported; headers from anyone else are ignored.
         Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips),
         Middleware(RequestIdMiddleware),
+        Middleware(HeaderLimitsMiddleware, max_count=settings.max_header_count),
         Middleware(HttpMetricsMiddleware, metrics=metrics),
         Middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts),
     ]

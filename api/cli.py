@@ -64,6 +64,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace, run_serve: ServeRunn
     import uvicorn  # imported here: the other commands do not need a server
 
     from api.app import create_app
+    from api.http_server import uvicorn_limits
     from api.metrics import PrometheusBackend
 
     app = create_app(settings, engine=engine, metrics_backend=PrometheusBackend())
@@ -75,6 +76,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace, run_serve: ServeRunn
         # The app applies X-Forwarded-* itself, for FORWARDED_ALLOW_IPS only.
         proxy_headers=False,
         ws_per_message_deflate=False,
+        **uvicorn_limits(settings),
     )
     return 0
 

@@ -73,3 +73,24 @@ class AllowedHostsMiddleware:
             return
         response = JSONResponse({"error": "invalid host header"}, status_code=400)
         await response(scope, receive, send)
+
+
+class HeaderLimitsMiddleware:
+    """Refuse requests with more than ``max_count`` headers: 431 with the JSON error body
+    (a WebSocket is closed with 1008). Their total size is bounded by the server's
+    parser first (api/http_server.py)."""
+
+    def __init__(self, app: ASGIApp, max_count: int) -> None:
+        self.app = app
+        self.max_count = max_count
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or len(scope["headers"]) <= self.max_count:
+            await self.app(scope, receive, send)
+            return
+        message = f"more than {self.max_count} request headers"
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": message})
+            return
+        response = JSONResponse({"error": message}, status_code=431)
+        await response(scope, receive, send)

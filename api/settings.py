@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     login_attempts_per_ip: int = Field(default=20, ge=1)
     login_window_s: float = Field(default=300.0, gt=0)
 
+    #: Request headers at the public port: all of them together (431 beyond, before the
+    #: app sees the request) and how many.
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    max_header_count: int = Field(default=100, ge=10, le=10_000)
     max_json_body_bytes: int = Field(default=64 * 1024, gt=0)
     #: Deepest nesting of arrays and objects a JSON body may have (400 beyond).
     max_json_depth: int = Field(default=32, ge=2, le=256)

@@ -65,9 +65,10 @@ class DirectServer:
         self._server: _ReplicaServer | None = None
         self._task: asyncio.Task[None] | None = None
 
-    def start(self, app: Any) -> None:
+    def start(self, app: Any, **limits: Any) -> None:
         """Start serving ``app`` (needs a running loop; the app's lifespan is not run:
-        its host runs it)."""
+        its host runs it). ``limits``: uvicorn options bounding requests
+        (:func:`api.http_server.uvicorn_limits`)."""
         sock = shared_socket(self.host, self.port)
         config = uvicorn.Config(
             app,
@@ -79,6 +80,7 @@ class DirectServer:
             # The app applies X-Forwarded-* itself, for FORWARDED_ALLOW_IPS only.
             proxy_headers=False,
             timeout_graceful_shutdown=15,
+            **limits,
         )
         self._server = _ReplicaServer(config)
         self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[sock]))

@@ -16,6 +16,7 @@ from ray.serve.handle import DeploymentHandle
 from starlette.applications import Starlette
 
 from api.app import create_app
+from api.http_server import uvicorn_limits
 from api.settings import load_settings
 from inference.serve.direct import NODE_IP, DirectServer
 from inference.serve.metrics import RayServeMetricsBackend
@@ -64,13 +65,15 @@ class Ingress:
         )
 
     def __serve_build_asgi_app__(self) -> Starlette:
+        settings = load_settings()
         app = create_app(
-            load_settings(),
+            settings,
             pose_client=self.pose_client,
             metrics_backend=RayServeMetricsBackend(),
         )
         if self.direct is not None:
-            self.direct.start(app)  # Serve calls this inside the replica's running loop
+            # Serve calls this inside the replica's running loop.
+            self.direct.start(app, **uvicorn_limits(settings))
         return app
 
     def __del__(self) -> None:

@@ -10,7 +10,7 @@ import pytest
 from api.cli import main
 from inference.videofile import probe
 from tests.conftest import write_video
-from tests.integration.streamer.conftest import ServeFn
+from tests.integration.conftest import ServeFn
 
 
 def test_streams_every_frame_at_the_video_clock_and_prints_one_json_object(

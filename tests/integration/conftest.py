@@ -1,4 +1,5 @@
-"""A real uvicorn serving the app (fake pose client) on a free port, for the client."""
+"""Integration fixtures: a real uvicorn serving the app (fake pose client, the public
+port's limits) on a free port."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import uvicorn
 from sqlalchemy.engine import Engine
 
 from api.app import create_app
+from api.http_server import uvicorn_limits
 from tests.conftest import make_settings
 from tests.e2e.server import free_port_pair
 from tests.integration.ws.conftest import FakePoseClient
@@ -30,7 +32,12 @@ def serve_app(tmp_path: Path, database_url: str, engine: Engine) -> Iterator[Ser
         app = create_app(settings, engine=engine, pose_client=FakePoseClient())
         port = free_port_pair()
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", ws_per_message_deflate=False
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            ws_per_message_deflate=False,
+            **uvicorn_limits(settings),  # the public port's parser, as served
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
