@@ -168,7 +168,13 @@ async def _connection(
         # client CPU for nothing (bench/README.md).
         async with connect(url, max_size=None, compression=None, open_timeout=30) as ws:
             await ws.send(json.dumps({"type": "start_exercise", "extensions": list(EXTENSIONS)}))
-            started = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            try:
+                started = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            except ConnectionClosed as exc:  # refused: the close says why
+                reason = ws.close_reason or "no reason given"
+                raise StreamFailed(
+                    f"the server refused the session ({ws.close_code}: {reason})"
+                ) from exc
             if started.get("type") != "exercise_started":
                 raise StreamFailed(f"session not started: {started.get('error', started)}")
             state.stop_sent = False
@@ -180,10 +186,10 @@ async def _connection(
                     await ws.send(json.dumps({"type": "stop_exercise"}))
             return await asyncio.wait_for(reader, SUMMARY_TIMEOUT_S)
     except InvalidStatus as exc:
-        # A socket refused before accept arrives as a bare HTTP status (no reason).
+        # Refused at the handshake (a foreign origin, or a proxy in between): no reason.
         raise StreamFailed(
-            f"the server refused the WebSocket (HTTP {exc.response.status_code}): token, "
-            "exercise type, origin or pose backend"
+            f"the server refused the WebSocket (HTTP {exc.response.status_code}): origin, "
+            "or a proxy in between"
         ) from exc
     except (OSError, TimeoutError, WebSocketException) as exc:
         raise StreamFailed(f"connection failed: {exc}") from exc

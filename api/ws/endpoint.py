@@ -1,8 +1,9 @@
 """``/ws/exercise/{exercise_type}/``: one exercise coaching session per socket.
 
-Checks happen before ``accept`` (origin, token, exercise, per-user session cap, backend)
-and end in a close code from ``api.errors`` (4401, 4403, 4404, 4429, 1013). After accept
-the socket is a :class:`~api.ws.connection.Connection`.
+Checks happen first (origin, token, exercise, per-user session cap, backend, restart) and
+a refusal ends in a close code from ``api.errors`` (4401, 4404, 4429, 1013, 1012) with its
+reason, sent after accepting so clients see both; a foreign origin (4403) is refused at
+the handshake. A socket that passes is a :class:`~api.ws.connection.Connection`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,15 @@ def close_reason(message: str) -> str:
     return message.encode()[:120].decode(errors="ignore")
 
 
+async def refuse(websocket: WebSocket, error: ApiError) -> None:
+    """Close with the error's code and reason, after accepting: a socket closed before
+    accept reaches a client as a bare HTTP 403, without either. A foreign origin is
+    refused at the handshake itself, so no cross-site page ever holds an open socket."""
+    if not isinstance(error, ForbiddenError):
+        await websocket.accept()
+    await websocket.close(code=error.ws_close_code, reason=close_reason(error.message))
+
+
 async def exercise_socket(websocket: WebSocket) -> None:
     """The WebSocket route."""
     services = get_services(websocket)
@@ -63,7 +73,7 @@ async def exercise_socket(websocket: WebSocket) -> None:
         token = await sockets.acquire(user_id)
     except ApiError as exc:
         metrics.ws_errors.inc(labels={"kind": "rejected"})
-        await websocket.close(code=exc.ws_close_code, reason=close_reason(exc.message))
+        await refuse(websocket, exc)
         return
     try:
         await websocket.accept()

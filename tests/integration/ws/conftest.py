@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from api.app import create_app
 from api.settings import Settings
@@ -88,3 +90,14 @@ def ws_client(
     """A TestClient over an app with the fake pose client."""
     with TestClient(create_app(ws_settings, engine=engine, pose_client=fake_pose)) as c:
         yield c
+
+
+def refused_code(client: TestClient, url: str, **kwargs: Any) -> int:
+    """The close code a refused socket gets, whether it is refused at the handshake or
+    closed right after it (the server accepts, then closes with the code and reason)."""
+    with (
+        pytest.raises(WebSocketDisconnect) as exc,
+        client.websocket_connect(url, **kwargs) as ws,
+    ):
+        ws.receive_json()
+    return exc.value.code

@@ -12,7 +12,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from api.services import app_services
 from tests.conftest import register_user
-from tests.integration.ws.conftest import FakePoseClient, b64, jpeg_bytes
+from tests.integration.ws.conftest import FakePoseClient, b64, jpeg_bytes, refused_code
 
 URL = "/ws/exercise/squat/"
 
@@ -28,9 +28,7 @@ def _user_id(client: TestClient, token: str) -> int:
 
 
 def test_no_token_is_refused_with_4401(ws_client: TestClient) -> None:
-    with pytest.raises(WebSocketDisconnect) as exc, ws_client.websocket_connect(URL):
-        pass
-    assert exc.value.code == 4401
+    assert refused_code(ws_client, URL) == 4401
 
 
 def test_expired_token_is_refused(ws_client: TestClient) -> None:
@@ -38,23 +36,13 @@ def test_expired_token_is_refused(ws_client: TestClient) -> None:
     tokens = app_services(ws_client.app).context.tokens  # type: ignore[arg-type]
     user_id = _user_id(ws_client, token)
     old = tokens.issue(user_id, "access", now=datetime.now(UTC) - timedelta(hours=2)).token
-    with (
-        pytest.raises(WebSocketDisconnect) as exc,
-        ws_client.websocket_connect(f"{URL}?token={old}"),
-    ):
-        pass
-    assert exc.value.code == 4401
+    assert refused_code(ws_client, f"{URL}?token={old}") == 4401
 
 
 def test_header_token_and_unknown_exercise(ws_client: TestClient) -> None:
     token = _token(ws_client)
     headers = {"Authorization": f"Bearer {token}"}
-    with (
-        pytest.raises(WebSocketDisconnect) as exc,
-        ws_client.websocket_connect("/ws/exercise/yoga/", headers=headers),
-    ):
-        pass
-    assert exc.value.code == 4404
+    assert refused_code(ws_client, "/ws/exercise/yoga/", headers=headers) == 4404
     with ws_client.websocket_connect(URL, headers=headers) as ws:
         ws.send_json({"type": "start_exercise"})
         assert ws.receive_json()["type"] == "exercise_started"
@@ -62,14 +50,8 @@ def test_header_token_and_unknown_exercise(ws_client: TestClient) -> None:
 
 def test_foreign_origin_is_refused(ws_client: TestClient) -> None:
     token = _token(ws_client)
-    with (
-        pytest.raises(WebSocketDisconnect) as exc,
-        ws_client.websocket_connect(
-            f"{URL}?token={token}", headers={"Origin": "https://evil.example"}
-        ),
-    ):
-        pass
-    assert exc.value.code == 4403
+    evil = {"Origin": "https://evil.example"}
+    assert refused_code(ws_client, f"{URL}?token={token}", headers=evil) == 4403
     with ws_client.websocket_connect(
         f"{URL}?token={token}", headers={"Origin": "http://testserver"}
     ) as ws:
