@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     #: Uploads: longest video accepted (seconds), frames per second analysed (None: the
     #: video's own up to 30), per-user waiting/running jobs and bytes of stored videos.
     upload_max_duration_s: float = Field(default=600.0, gt=0)
+    #: Frames one upload may have analysed (413 beyond, from the header before any work;
+    #: a header that under-counts is cut off here while reading).
+    upload_max_frames: int = Field(default=18_000, ge=1)
     upload_rate: float | None = Field(default=None, gt=0, le=120)
     upload_max_queued: int = Field(default=5, ge=1)
     upload_quota_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)

@@ -62,7 +62,7 @@ def _copy(source: UploadFile, target: Path) -> None:
         shutil.copyfileobj(source.file, out, 1024 * 1024)
 
 
-def _probe(path: Path, max_duration_s: float) -> VideoInfo:
+def _probe(path: Path, settings: Settings) -> VideoInfo:
     try:
         # Frames no larger than live ones, checked before the first frame is decoded.
         info = probe(path, max_side=DEFAULT_MAX_DIMENSION)
@@ -70,9 +70,15 @@ def _probe(path: Path, max_duration_s: float) -> VideoInfo:
         raise PayloadTooLargeError(str(exc)) from exc
     except VideoProbeError as exc:
         raise UnsupportedMediaTypeError(f"the file is not a video that decodes: {exc}") from exc
+    max_duration_s = settings.upload_max_duration_s
     if info.duration_s > max_duration_s:
         raise PayloadTooLargeError(
             f"video is {info.duration_s:.0f} s long; at most {max_duration_s:.0f} s"
+        )
+    frames = info.sampled_frames(settings.upload_rate)
+    if frames > settings.upload_max_frames:
+        raise PayloadTooLargeError(
+            f"video has {frames} frames to analyse; at most {settings.upload_max_frames}"
         )
     return info
 
@@ -94,7 +100,7 @@ async def _check(
     name = f"{uuid.uuid4().hex}{suffix}"
     path = folder / name
     await run_in_threadpool(_copy, video, path)
-    info = await run_in_threadpool(_probe, path, settings.upload_max_duration_s)
+    info = await run_in_threadpool(_probe, path, settings)
     return ReceivedVideo((Path("uploads") / str(user_id) / name).as_posix(), path, size, info)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import socket
@@ -176,7 +177,9 @@ class UploadWorker:
         async with self._heartbeat(job.id, progress):
             # Copied inside the heartbeat: reading a large video back takes a while too.
             async with job_video(self._context, job) as path:
-                async for step in analyse_frames(read_frames(path, job.rate), core):
+                # At most UPLOAD_MAX_FRAMES, whatever the header said.
+                frames = itertools.islice(read_frames(path, job.rate), settings.upload_max_frames)
+                async for step in analyse_frames(frames, core):
                     progress[0] = step.index + 1
                     self._metrics.upload_frames.inc()
             summary = core.summary()

@@ -202,6 +202,14 @@ def test_over_the_duration_cap(
         up.assert_refused(response, 413, "at most 2 s")
 
 
+def test_over_the_frames_cap(
+    tmp_path: Path, database_url: str, engine: Engine, small_mp4: bytes
+) -> None:
+    for up in _uploads(tmp_path, database_url, engine, upload_max_frames=49):
+        response = up.post({"video": ("a.mp4", small_mp4, "video/mp4")})  # 50 frames
+        up.assert_refused(response, 413, "50 frames to analyse; at most 49")
+
+
 def test_quota_of_queued_jobs(
     tmp_path: Path, database_url: str, engine: Engine, small_mp4: bytes
 ) -> None:
