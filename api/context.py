@@ -45,6 +45,7 @@ class AppContext:
     engine: Engine
     passwords: PasswordHasher
     tokens: TokenService
+    login_by_account_source: AttemptLimiter
     login_by_account: AttemptLimiter
     login_by_ip: AttemptLimiter
     register_by_ip: AttemptLimiter
@@ -80,7 +81,12 @@ class AppContext:
                 access_ttl_s=settings.access_token_ttl_s,
                 refresh_ttl_s=settings.refresh_token_ttl_s,
             ),
-            login_by_account=limiter("login-account", settings.login_attempts_per_account),
+            login_by_account_source=limiter(
+                "login-account-source", settings.login_attempts_per_account
+            ),
+            login_by_account=limiter(
+                "login-account", settings.login_attempts_per_account_all_sources
+            ),
             login_by_ip=limiter("login-ip", settings.login_attempts_per_ip),
             register_by_ip=limiter("register-ip", settings.login_attempts_per_ip),
             pose_client=pose_client,

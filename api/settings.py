@@ -85,7 +85,11 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=19 * 1024, ge=8)
     argon2_time_cost: int = Field(default=2, ge=1)
 
+    #: Failed-or-pending logins per window for one account *from one client address*:
+    #: a stranger who guesses wrong locks out only themselves, not the account's owner.
     login_attempts_per_account: int = Field(default=5, ge=1)
+    #: ... and for one account from all addresses together (distributed guessing).
+    login_attempts_per_account_all_sources: int = Field(default=100, ge=1)
     login_attempts_per_ip: int = Field(default=20, ge=1)
     login_window_s: float = Field(default=300.0, gt=0)
 

@@ -103,18 +103,23 @@ async def register(request: Request) -> JSONResponse:
     )
 )
 async def login(request: Request) -> JSONResponse:
-    """Exchange e-mail and password for a token pair; throttled per account and per IP."""
+    """Exchange e-mail and password for a token pair; throttled per account and client
+    address, per account, and per address."""
     context = get_context(request)
     body = await read_json(
         request, LoginIn, context.settings.max_json_body_bytes, context.settings.max_json_depth
     )
     # Keyed by the e-mail given, known or not: limiting only real accounts would tell
-    # an attacker which ones exist (429 for them, 401 for the rest).
-    account_key, ip_key = body.email.lower(), client_ip(request)
+    # an attacker which ones exist (429 for them, 401 for the rest). Per account *and*
+    # client address, so a stranger's wrong guesses lock out only the stranger (OWASP);
+    # a much higher cap per account over all addresses bounds distributed guessing.
+    email, ip_key = body.email.lower(), client_ip(request)
+    pair_key = f"{email}|{ip_key}"
     # Reserved before the password is checked, with no await in between: N concurrent
     # guesses count N (checking first and counting after the argon2 await let all in).
     await context.login_by_ip.reserve(ip_key)
-    await context.login_by_account.reserve(account_key)
+    await context.login_by_account_source.reserve(pair_key)
+    await context.login_by_account.reserve(email)
     user = await context.db(repo.get_user_by_email, body.email)
     # Unknown e-mails still pay for one argon2 verification: timing reveals nothing.
     valid = await run_in_threadpool(
@@ -122,11 +127,13 @@ async def login(request: Request) -> JSONResponse:
     )
     if not valid or user is None or user.id is None:
         raise AuthenticationError("invalid email or password")
-    # A successful login costs the address nothing and clears the account's failures.
+    # A successful login costs the address and the account nothing and clears this
+    # address's failures on the account.
     # (Best effort: a shared store that fails now must not turn a valid login into 503.)
     with contextlib.suppress(SharedStateUnavailableError):
         await context.login_by_ip.release(ip_key)
-        await context.login_by_account.reset(account_key)
+        await context.login_by_account_source.reset(pair_key)
+        await context.login_by_account.release(email)
     access, refresh = await _issue_pair(context, user.id, uuid.uuid4().hex)
     out = LoginOut(
         user=UserBrief(id=user.id, username=user.username, email=user.email),

@@ -88,3 +88,32 @@ def test_forwarded_for_from_a_trusted_proxy_is_the_client(
 
         assert [attempt("203.0.113.7") for _ in range(3)] == [401, 401, 429]
         assert attempt("198.51.100.9") == 401  # a different client behind the same proxy
+
+
+def test_a_strangers_wrong_guesses_do_not_lock_the_owner_out(
+    tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    # On main five wrong passwords from anywhere locked the account for everyone.
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        login_attempts_per_account=5,
+        login_attempts_per_account_all_sources=12,
+        forwarded_allow_ips=["testclient"],
+    )
+    with TestClient(create_app(settings, engine=engine)) as client:
+        email = register_user(client)["user"]["email"]
+
+        def attempt(address: str, password: str = "wrong password") -> int:  # noqa: S107
+            return client.post(
+                "/api/auth/login/",
+                json={"email": email, "password": password},
+                headers={"X-Forwarded-For": address},
+            ).status_code
+
+        stranger, owner = "203.0.113.66", "198.51.100.20"
+        assert [attempt(stranger) for _ in range(6)] == [401] * 5 + [429]
+        assert attempt(owner, "correct horse battery") == 200  # the owner is not locked out
+        # Guessing spread over many addresses still meets the cap over all of them.
+        codes = [attempt(f"192.0.2.{i}") for i in range(10)]
+        assert codes.count(401) == 12 - 5 and set(codes[7:]) == {429}
