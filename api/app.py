@@ -21,7 +21,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.metrics import AppMetrics, HttpMetricsMiddleware, MetricsBackend, metrics_endpoint
 from api.middleware import AllowedHostsMiddleware, HeaderLimitsMiddleware, RequestIdMiddleware
 from api.openapi import build_openapi
-from api.routes import analyses, auth, exercises, health, models, page, uploads
+from api.routes import account, analyses, auth, exercises, health, models, page, uploads
 from api.saving import SessionSaver
 from api.services import Services, get_services
 from api.settings import Settings
@@ -48,6 +48,9 @@ def http_routes() -> list[BaseRoute]:
         Route("/api/auth/login/", auth.login, methods=["POST"]),
         Route("/api/auth/token/refresh/", auth.refresh_token, methods=["POST"]),
         Route("/api/auth/stats/", auth.stats, methods=["GET"]),
+        Route("/api/auth/password/", account.change_password, methods=["POST"]),
+        Route("/api/auth/export/", account.export_data, methods=["GET"]),
+        Route("/api/auth/account/", account.delete_account, methods=["DELETE"]),
         Route("/api/exercises/history/", exercises.history, methods=["GET"]),
         Route("/api/exercises/test-models/", models.test_models, methods=["GET"]),
         Route("/api/exercises/{exercise_type}/upload/", uploads.upload_video, methods=["POST"]),

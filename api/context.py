@@ -49,6 +49,7 @@ class AppContext:
     login_by_account: AttemptLimiter
     login_by_ip: AttemptLimiter
     register_by_ip: AttemptLimiter
+    exports_by_user: AttemptLimiter
     pose_client: PoseClient | None = None
     #: The Redis every replica shares (REDIS_URL), or None: limits in process.
     redis: Redis | None = None
@@ -64,10 +65,10 @@ class AppContext:
         """Build the services the settings describe."""
         window, max_keys = settings.login_window_s, settings.throttle_max_keys
 
-        def limiter(name: str, limit: int) -> AttemptLimiter:
+        def limiter(name: str, limit: int, window_s: float = window) -> AttemptLimiter:
             if redis is not None:
-                return RedisSlidingWindowLimiter(redis, name, limit, window)
-            return SlidingWindowLimiter(limit, window, max_keys=max_keys)
+                return RedisSlidingWindowLimiter(redis, name, limit, window_s)
+            return SlidingWindowLimiter(limit, window_s, max_keys=max_keys)
 
         return cls(
             settings=settings,
@@ -89,6 +90,7 @@ class AppContext:
             ),
             login_by_ip=limiter("login-ip", settings.login_attempts_per_ip),
             register_by_ip=limiter("register-ip", settings.login_attempts_per_ip),
+            exports_by_user=limiter("export-user", settings.exports_per_hour, 3600.0),
             pose_client=pose_client,
             redis=redis,
         )

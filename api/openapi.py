@@ -31,11 +31,14 @@ class Operation:
     multipart_video: bool = False
     #: Needs the database: 503 (with Retry-After) while it is unreachable.
     uses_db: bool = True
+    #: The success response may also be CSV text (``?format=csv``).
+    csv: bool = False
 
 
 _ERRORS = {
     400: "bad input",
     401: "no, invalid or expired token",
+    403: "not allowed (a wrong password where one confirms)",
     404: "not found",
     409: "conflict",
     413: "too large",
@@ -122,7 +125,10 @@ def _operation(op: Operation) -> dict[str, Any]:
             continue
         assert isinstance(model, type)
         schema = {"type": "array", "items": _ref(model)} if op.list_response else _ref(model)
-        responses[str(status)] = {"description": "success", "content": _json(schema)}
+        content = _json(schema)
+        if op.csv:
+            content["text/csv"] = {"schema": {"type": "string"}}
+        responses[str(status)] = {"description": "success", "content": content}
     extra = ([401] if op.auth else []) + ([503] if op.uses_db else [])
     for status in extra:
         responses.setdefault(

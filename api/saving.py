@@ -114,6 +114,14 @@ class SessionSaver:
             async with asyncio.timeout(self._timeout):
                 row = await self._context.db(repo.save_session, item.user_id, item.record)
         except IntegrityError as exc:
+            if await self._context.db(repo.get_user, item.user_id) is None:
+                # The account was erased: nothing of it may be kept, not even here.
+                logger.warning("session %s dropped: its user was deleted", key)
+                if from_shared and self._shared is not None:
+                    await self._shared.done(key)
+                else:
+                    await run_in_threadpool(self._outbox.done, key)
+                return None
             logger.error("session %s refused by the database, kept as dead letter: %s", key, exc)
             if from_shared and self._shared is not None:
                 await self._shared.give_up(item, str(exc))
@@ -126,6 +134,15 @@ class SessionSaver:
             await run_in_threadpool(self._outbox.done, key)
         logger.info("saved session %s (%s reps)", key, item.record.reps)
         return row.id
+
+    async def forget_user(self, user_id: int) -> None:
+        """The account was erased: its waiting sessions go too (local and shared)."""
+        await run_in_threadpool(self._outbox.forget_user, user_id)
+        if self._shared is not None:
+            try:
+                await self._shared.forget_user(user_id)
+            except (RedisError, OSError) as exc:  # they are dropped when stored: no user
+                logger.warning("shared outbox not cleared of user %s: %r", user_id, exc)
 
     async def _hand_off(self, item: PendingSave) -> bool:
         """Move a local entry to the shared outbox; False (it stays local) without one or

@@ -44,6 +44,19 @@ class RefreshIn(_In):
     refresh: str = Field(max_length=4096)
 
 
+class PasswordChangeIn(_In):
+    """POST /api/auth/password/ (extension)."""
+
+    old_password: str = Field(max_length=128)
+    new_password: str = Field(min_length=8, max_length=128)
+
+
+class AccountDeleteIn(_In):
+    """DELETE /api/auth/account/ (extension): the password confirms."""
+
+    password: str = Field(max_length=128)
+
+
 class UserOut(BaseModel):
     """The user as returned by register."""
 
@@ -114,6 +127,25 @@ class HistoryItem(BaseModel):
     calories: float
     #: Extension: ``"live"`` (a WebSocket session) or ``"upload"`` (an analysed video).
     source: str = "live"
+
+
+class ProfileOut(BaseModel):
+    """The person as stored (export)."""
+
+    id: int
+    username: str
+    email: str
+    height: float
+    weight: float
+    fitness_goal: str
+    created_at: datetime
+
+
+class SessionExport(HistoryItem):
+    """One session with everything stored about it (export): the per-rep details."""
+
+    session_key: str
+    details: dict[str, Any]
 
 
 class HealthOut(BaseModel):
@@ -188,3 +220,11 @@ class ErrorOut(BaseModel):
 
     error: str
     fields: dict[str, str] | None = None
+
+
+class ExportOut(BaseModel):
+    """GET /api/auth/export/ (extension): everything held about the person."""
+
+    user: ProfileOut
+    sessions: list[SessionExport]
+    analyses: list[AnalysisOut]

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     #: ... and for one account from all addresses together (distributed guessing).
     login_attempts_per_account_all_sources: int = Field(default=100, ge=1)
     login_attempts_per_ip: int = Field(default=20, ge=1)
+    #: Data exports (GET /api/auth/export/) one user may ask for per hour.
+    exports_per_hour: int = Field(default=10, ge=1)
     login_window_s: float = Field(default=300.0, gt=0)
 
     #: Request headers at the public port: all of them together (431 beyond, before the

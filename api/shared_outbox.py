@@ -66,3 +66,22 @@ class SharedOutbox:
         value = json.dumps({"entry": _encode(item), "error": error[:500]})
         await self._redis.hset(DEAD_KEY, item.record.session_key, value)
         await self._redis.hdel(PENDING_KEY, item.record.session_key)
+
+    async def forget_user(self, user_id: int) -> int:
+        """Delete every entry of ``user_id``, pending or dead (the account was erased)."""
+        gone = 0
+        for key in (PENDING_KEY, DEAD_KEY):
+            doomed = [
+                field
+                async for field, value in self._redis.hscan_iter(key)
+                if _owner(key, value) == user_id
+            ]
+            if doomed:
+                gone += int(await self._redis.hdel(key, *doomed))
+        return gone
+
+
+def _owner(key: str, value: bytes | str) -> int:
+    data = json.loads(value)
+    entry = json.loads(data["entry"]) if key == DEAD_KEY else data
+    return int(entry["user_id"])

@@ -120,3 +120,8 @@ class Outbox:
                 " WHERE session_key = ?",
                 (error[:500], session_key),
             )
+
+    def forget_user(self, user_id: int) -> int:
+        """Delete every entry of ``user_id`` (the account was erased); how many."""
+        with self._connect() as db:
+            return db.execute("DELETE FROM pending_sessions WHERE user_id = ?", (user_id,)).rowcount

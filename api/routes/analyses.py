@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api.auth.current_user import authenticate
+from api.auth.current_user import current_user
 from api.context import get_context
 from api.errors import NotFoundError
 from api.http import read_query
@@ -63,7 +63,7 @@ def analysis_out(row: UploadAnalysis) -> AnalysisOut:
 async def list_analyses(request: Request) -> JSONResponse:
     """The current user's analyses, newest first, ``limit``/``offset`` paginated."""
     context = get_context(request)
-    user_id = authenticate(request)
+    user_id = (await current_user(request)).id or 0
     query = read_query(request, AnalysesQuery)
     rows = await context.db(analyses.list_analyses, user_id, limit=query.limit, offset=query.offset)
     return JSONResponse([analysis_out(row).model_dump(mode="json") for row in rows])
@@ -79,7 +79,7 @@ async def list_analyses(request: Request) -> JSONResponse:
 async def get_analysis(request: Request) -> JSONResponse:
     """The analysis with this id, if it is the current user's (404 otherwise)."""
     context = get_context(request)
-    user_id = authenticate(request)
+    user_id = (await current_user(request)).id or 0
     row = await context.db(analyses.get_analysis, user_id, _analysis_id(request))
     if row is None:
         raise NotFoundError("no such analysis")
@@ -96,7 +96,7 @@ async def get_analysis(request: Request) -> JSONResponse:
 async def delete_analysis(request: Request) -> Response:
     """Remove the analysis and its stored video; a running job stops (its lease is gone)."""
     context = get_context(request)
-    user_id = authenticate(request)
+    user_id = (await current_user(request)).id or 0
     row = await context.db(analyses.delete_analysis, user_id, _analysis_id(request))
     if row is None:
         raise NotFoundError("no such analysis")

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from api.auth.current_user import authenticate
+from api.auth.current_user import current_user
 from api.context import AppContext, client_ip, get_context
 from api.errors import AuthenticationError, ConflictError
 from api.http import read_json
@@ -30,8 +30,12 @@ from api.shared_state import SharedStateUnavailableError
 from db import repo
 
 
-async def _issue_pair(context: AppContext, user_id: int, family_id: str) -> tuple[str, str]:
-    """A new access token and a new refresh token in ``family_id`` (stored)."""
+async def issue_pair(
+    context: AppContext, user_id: int, family_id: str | None = None
+) -> tuple[str, str]:
+    """A new access token and a new refresh token in ``family_id`` (stored; a new family
+    when None)."""
+    family_id = family_id or uuid.uuid4().hex
     access = context.tokens.issue(user_id, "access")
     refresh = context.tokens.issue(user_id, "refresh", family_id=family_id)
     await context.db(
@@ -80,7 +84,7 @@ async def register(request: Request) -> JSONResponse:
     except repo.DuplicateUserError as exc:
         raise ConflictError(str(exc), fields={exc.field: "already registered"}) from exc
     assert user.id is not None
-    access, refresh = await _issue_pair(context, user.id, uuid.uuid4().hex)
+    access, refresh = await issue_pair(context, user.id, uuid.uuid4().hex)
     user_out = UserOut(
         id=user.id,
         username=user.username,
@@ -134,7 +138,7 @@ async def login(request: Request) -> JSONResponse:
         await context.login_by_ip.release(ip_key)
         await context.login_by_account_source.reset(pair_key)
         await context.login_by_account.release(email)
-    access, refresh = await _issue_pair(context, user.id, uuid.uuid4().hex)
+    access, refresh = await issue_pair(context, user.id, uuid.uuid4().hex)
     out = LoginOut(
         user=UserBrief(id=user.id, username=user.username, email=user.email),
         refresh=refresh,
@@ -172,7 +176,7 @@ async def refresh_token(request: Request) -> JSONResponse:
         raise AuthenticationError("refresh token is no longer valid; log in again")
     if await context.db(repo.get_user, claims.user_id) is None:
         raise AuthenticationError("unknown user")
-    access, refresh = await _issue_pair(context, claims.user_id, claims.family_id)
+    access, refresh = await issue_pair(context, claims.user_id, claims.family_id)
     return token_response(RefreshOut(access=access, refresh=refresh).model_dump(mode="json"))
 
 
@@ -180,10 +184,8 @@ async def refresh_token(request: Request) -> JSONResponse:
 async def stats(request: Request) -> JSONResponse:
     """Totals and streaks of the current user."""
     context = get_context(request)
-    user_id = authenticate(request)
-    user = await context.db(repo.get_user, user_id)
-    if user is None:
-        raise AuthenticationError("unknown user")
+    user = await current_user(request)
+    user_id = user.id or 0
     totals = await context.db(repo.user_stats, user_id)
     out = StatsOut(
         total_exercises=totals.total_exercises,

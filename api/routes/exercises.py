@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from api.auth.current_user import authenticate
+from api.auth.current_user import current_user
 from api.context import get_context
 from api.http import read_query
 from api.openapi import Operation, documented, query_params
@@ -35,7 +35,7 @@ class HistoryQuery(BaseModel):
 async def history(request: Request) -> JSONResponse:
     """The current user's sessions, newest first."""
     context = get_context(request)
-    user_id = authenticate(request)
+    user_id = (await current_user(request)).id or 0
     query = read_query(request, HistoryQuery)
     rows = await context.db(
         repo.list_sessions,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from api.auth.current_user import authenticate
+from api.auth.current_user import current_user
 from api.context import get_context
 from api.openapi import Operation, documented
 from api.schemas import ModelsOut, ModelStatus
@@ -15,7 +15,7 @@ from api.schemas import ModelsOut, ModelStatus
 async def test_models(request: Request) -> JSONResponse:
     """The state of each pose model: a real inference on a person, timed per stage."""
     context = get_context(request)
-    authenticate(request)
+    await current_user(request)
     # A server started without a pose backend serves no models: an empty list is the truth.
     infos = await context.pose_client.describe_models() if context.pose_client else []
     out = ModelsOut(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from api.auth.current_user import authenticate
+from api.auth.current_user import current_user
 from api.context import get_context
 from api.errors import ApiError, PayloadTooLargeError, RateLimitedError
 from api.exercise_types import EXERCISE_TYPES, known_exercise
@@ -43,7 +43,7 @@ async def upload_video(request: Request) -> JSONResponse:
     """Accept one multipart ``video`` part (MP4 or QuickTime that decodes) and queue it."""
     context = get_context(request)
     settings = context.settings
-    user_id = authenticate(request)
+    user_id = (await current_user(request)).id or 0
     exercise_type = known_exercise(request.path_params["exercise_type"])
     declared = declared_length(request) or 0
     quota = {"quota_bytes": settings.upload_quota_bytes, "max_queued": settings.upload_max_queued}

@@ -124,6 +124,18 @@ class Connection:
         with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
             await self.ws.close(code=RESTART_CLOSE_CODE, reason="service restart: reconnect")
 
+    async def close_dropped(self) -> None:
+        """The account was deleted: drop the session unsaved, close with 4401."""
+        self.restarting = True
+        session, scheduler = self.session, self.scheduler
+        self.session = self.scheduler = None
+        if scheduler is not None:
+            await scheduler.cancel()
+        if session is not None:
+            self.registry.discard(session)
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            await self.ws.close(code=4401, reason="this account was deleted")
+
     async def end_at_max_length(self) -> None:
         """The started exercise reached WS_MAX_SESSION_S: save it; the socket stays open."""
         limit_min = self.settings.ws_max_session_s / 60

@@ -33,8 +33,13 @@ logger = logging.getLogger(__name__)
 class RestartableConnection(Protocol):
     """An open socket that can end its session and close for a restart."""
 
+    user_id: int
+
     async def close_for_restart(self) -> None:
         """Save and summarise the session, then close with 1012."""
+
+    async def close_dropped(self) -> None:
+        """Drop the session unsaved and close (the account was deleted)."""
 
 
 class SessionRegistry:
@@ -55,6 +60,14 @@ class SessionRegistry:
     def disconnected(self, connection: RestartableConnection) -> None:
         """Forget a closed socket."""
         self._connections.discard(connection)
+
+    async def drop_user(self, user_id: int) -> None:
+        """The account is being deleted: its open sockets close and their sessions are
+        dropped, not saved."""
+        mine = [c for c in self._connections if c.user_id == user_id]
+        await asyncio.gather(*(c.close_dropped() for c in mine), return_exceptions=True)
+        for session in [s for s in self._live.values() if s.user_id == user_id]:
+            self.discard(session)
 
     async def close_for_restart(self, timeout_s: float) -> None:
         """Shutdown: every open socket ends its session (saved, summary sent) and closes

@@ -81,15 +81,17 @@ def test_the_outbox_is_replayed_at_start_up_and_stores_each_session_once(
     assert outbox.count() == 0
 
 
-def test_a_session_whose_user_is_gone_becomes_a_dead_letter(
+def test_a_session_whose_user_was_erased_is_dropped_not_kept(
     tmp_path: Path, database_url: str, engine: Engine
 ) -> None:
     settings = make_settings(tmp_path, database_url)
     outbox = Outbox(settings.data_dir / OUTBOX_FILE)
-    outbox.put(987654, _record())  # no such user: the foreign key refuses it for good
+    # No such user (an erased account): the foreign key refuses it for good, and nothing
+    # of an erased account may be kept, not even as a dead letter.
+    outbox.put(987654, _record())
     with TestClient(create_app(settings, engine=engine)) as client:
         saver = app_services(client.app).saver  # type: ignore[arg-type]
         assert client.portal is not None
         assert client.portal.call(saver.drain) is True  # nothing left to retry
     assert outbox.count() == 0
-    assert outbox.dead_letters() == 1
+    assert outbox.dead_letters() == 0
