@@ -193,7 +193,7 @@ class SessionSaver:
                 await run_in_threadpool(self._outbox.failed, key, type(exc).__name__)
             return False
         except (RedisError, OSError):
-            raise
+            raise  # the shared outbox failed: the pass ends, the retry loop backs off
         except Exception as exc:  # unexpected: keep the entry, try again later
             logger.exception("could not store session %s", key)
             if not from_shared:
