@@ -65,10 +65,12 @@ class AppContext:
         """Build the services the settings describe."""
         window, max_keys = settings.login_window_s, settings.throttle_max_keys
 
-        def limiter(name: str, limit: int, window_s: float = window) -> AttemptLimiter:
+        def limiter(
+            name: str, limit: int, window_s: float = window, delay_s: float = 0.0
+        ) -> AttemptLimiter:
             if redis is not None:
-                return RedisSlidingWindowLimiter(redis, name, limit, window_s)
-            return SlidingWindowLimiter(limit, window_s, max_keys=max_keys)
+                return RedisSlidingWindowLimiter(redis, name, limit, window_s, delay_s)
+            return SlidingWindowLimiter(limit, window_s, max_keys=max_keys, delay_base_s=delay_s)
 
         return cls(
             settings=settings,
@@ -83,7 +85,9 @@ class AppContext:
                 refresh_ttl_s=settings.refresh_token_ttl_s,
             ),
             login_by_account_source=limiter(
-                "login-account-source", settings.login_attempts_per_account
+                "login-account-source",
+                settings.login_attempts_per_account,
+                delay_s=settings.login_delay_base_s,
             ),
             login_by_account=limiter(
                 "login-account", settings.login_attempts_per_account_all_sources

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     #: Failed-or-pending logins per window for one account *from one client address*:
     #: a stranger who guesses wrong locks out only themselves, not the account's owner.
     login_attempts_per_account: int = Field(default=5, ge=1)
+    #: Between attempts on one account from one address: nothing after the first, then
+    #: this delay, doubling with each attempt in the window (1, 2, 4, 8 s; 429 sooner).
+    login_delay_base_s: float = Field(default=1.0, ge=0, le=60)
     #: ... and for one account from all addresses together (distributed guessing).
     login_attempts_per_account_all_sources: int = Field(default=100, ge=1)
     login_attempts_per_ip: int = Field(default=20, ge=1)

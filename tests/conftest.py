@@ -108,6 +108,9 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
         "argon2_memory_kib": 64,
         "argon2_time_cost": 1,
         "allowed_hosts": ["testserver", "localhost", "127.0.0.1"],
+        # Tests that count login attempts make them back to back; the growing delays
+        # between them have tests of their own (test_throttling.py, test_throttle.py).
+        "login_delay_base_s": 0.0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -21,6 +21,12 @@ from typing import Protocol
 from api.errors import RateLimitedError
 
 
+def growing_delay(base_s: float, attempts: int) -> float:
+    """How long after the latest of ``attempts`` counted attempts the next may come:
+    nothing after the first, then ``base_s`` doubling with each one (1, 2, 4, 8 s...)."""
+    return 0.0 if attempts < 1 or base_s <= 0 else base_s * 2 ** (attempts - 1)
+
+
 class AttemptLimiter(Protocol):
     """Counts attempts per key in a sliding window; the same contract in process and
     in Redis. ``reserve`` checks and counts in one atomic step."""
@@ -38,6 +44,9 @@ class AttemptLimiter(Protocol):
 class SlidingWindowLimiter:
     """Allows ``limit`` attempts per ``window_s`` seconds for each key.
 
+    With ``delay_base_s`` each attempt after the first must also wait a delay that
+    doubles with every attempt still in the window (:func:`growing_delay`).
+
     Kept in process memory: right for one server process. With several replicas the
     shared limiter applies instead (REDIS_URL), else each would allow ``limit``.
     The methods never await: each is one step on the event loop.
@@ -49,11 +58,13 @@ class SlidingWindowLimiter:
         window_s: float,
         clock: Callable[[], float] = time.monotonic,
         max_keys: int = 100_000,
+        delay_base_s: float = 0.0,
     ) -> None:
-        if limit < 1 or window_s <= 0 or max_keys < 1:
-            raise ValueError("limit and max_keys must be >= 1 and window_s > 0")
+        if limit < 1 or window_s <= 0 or max_keys < 1 or delay_base_s < 0:
+            raise ValueError("limit and max_keys must be >= 1, window_s > 0, delay_base_s >= 0")
         self._limit = limit
         self._window = window_s
+        self._delay_base = delay_base_s
         self._clock = clock
         self._max_keys = max_keys
         #: key -> attempt times, oldest first; keys ordered by their latest attempt.
@@ -82,6 +93,11 @@ class SlidingWindowLimiter:
                 "too many attempts, try again later",
                 retry_after=self._window - (now - attempts[0]),
             )
+        wait = growing_delay(self._delay_base, len(attempts)) - (
+            now - attempts[-1] if attempts else 0
+        )
+        if attempts and wait > 0:
+            raise RateLimitedError("too many attempts, wait a little", retry_after=wait)
         attempts.append(now)
         self._attempts.move_to_end(key)
 

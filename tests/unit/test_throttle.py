@@ -100,3 +100,21 @@ def test_expired_keys_are_evicted_oldest_first() -> None:
     run(limiter.reserve("e"))
     run(limiter.reserve("f"))
     assert len(limiter) == 3
+
+
+def test_delays_grow_between_attempts_and_a_reset_clears_them() -> None:
+    clock = Clock()
+    limiter = SlidingWindowLimiter(10, 300.0, clock, delay_base_s=1.0)
+    run(limiter.reserve("k"))  # the first attempt: no wait
+    for delay in (1.0, 2.0, 4.0, 8.0):
+        with pytest.raises(RateLimitedError) as exc:
+            run(limiter.reserve("k"))
+        assert exc.value.retry_after == int(delay)
+        clock.now += delay - 0.01
+        with pytest.raises(RateLimitedError):
+            run(limiter.reserve("k"))  # not yet
+        clock.now += 0.01
+        run(limiter.reserve("k"))
+    run(limiter.reserve("other"))  # keys are apart
+    run(limiter.reset("k"))
+    run(limiter.reserve("k"))  # a success clears the delay

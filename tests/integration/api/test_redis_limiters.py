@@ -47,6 +47,21 @@ def test_window_slides_and_release_and_reset_give_attempts_back(redis_url: str) 
     _on_redis(redis_url, scenario)
 
 
+def test_delays_grow_between_attempts_across_clients(redis_url: str) -> None:
+    async def scenario(redis: Redis) -> None:
+        limiters = [RedisSlidingWindowLimiter(redis, "d", 10, 60, delay_base_s=0.2) for _ in "ab"]
+        await limiters[0].reserve("k")
+        for delay in (0.2, 0.4):
+            with pytest.raises(RateLimitedError):
+                await limiters[1].reserve("k")  # the other replica sees the same delay
+            await asyncio.sleep(delay + 0.05)
+            await limiters[1].reserve("k")
+        with pytest.raises(RateLimitedError):
+            await limiters[0].reserve("k")  # now 0.8 s
+
+    _on_redis(redis_url, scenario)
+
+
 def test_limiter_keys_hold_no_personal_data_and_expire(redis_url: str) -> None:
     async def scenario(redis: Redis) -> None:
         limiter = RedisSlidingWindowLimiter(redis, "login-account", limit=5, window_s=60)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -117,3 +118,27 @@ def test_a_strangers_wrong_guesses_do_not_lock_the_owner_out(
         # Guessing spread over many addresses still meets the cap over all of them.
         codes = [attempt(f"192.0.2.{i}") for i in range(10)]
         assert codes.count(401) == 12 - 5 and set(codes[7:]) == {429}
+
+
+def test_guesses_from_one_address_slow_down_while_the_owner_gets_in(
+    tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    settings = make_settings(
+        tmp_path, database_url, login_delay_base_s=0.5, forwarded_allow_ips=["testclient"]
+    )
+    with TestClient(create_app(settings, engine=engine)) as client:
+        email = register_user(client)["user"]["email"]
+
+        def attempt(address: str, password: str = "wrong password") -> int:  # noqa: S107
+            return client.post(
+                "/api/auth/login/",
+                json={"email": email, "password": password},
+                headers={"X-Forwarded-For": address},
+            ).status_code
+
+        stranger = "203.0.113.66"
+        assert [attempt(stranger), attempt(stranger)] == [401, 429]  # the 2nd came too soon
+        time.sleep(0.55)
+        assert attempt(stranger) == 401
+        assert attempt(stranger) == 429  # now a second's wait
+        assert attempt("198.51.100.20", "correct horse battery") == 200  # the owner
