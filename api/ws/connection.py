@@ -27,7 +27,7 @@ from api.session_core import SessionCore
 from api.ws import protocol
 from api.ws.registry import SessionRegistry
 from api.ws.scheduler import BackendCredits, FrameScheduler, QueuedFrame
-from api.ws.session import ExerciseSession
+from api.ws.session import ExerciseSession, completed_message
 from inference.pose_client import InvalidFrameError, PoseBackendError, PoseClient
 
 logger = logging.getLogger(__name__)
@@ -357,26 +357,3 @@ class Connection:
             await self.registry.save(session)
         except Exception:
             logger.exception("could not save abandoned session %s", session.key)
-
-
-def completed_message(session: ExerciseSession, result: SaveResult) -> dict[str, Any]:
-    """``exercise_completed``: the summary, and whether it is stored (``saved``) or kept in
-    the outbox until the database is back (``pending``)."""
-    summary = session.summary()
-    data = summary.to_dict()
-    record = session.record()
-    return {
-        "type": "exercise_completed",
-        "exercise_type": session.exercise,
-        "session_id": session.key,
-        "saved": result.saved,
-        "pending": result.pending,
-        "id": result.row_id,
-        "reps": summary.reps,
-        "good_reps": summary.good_reps,
-        "form_accuracy": round(float(summary.form_accuracy), 1),
-        "duration": record.duration_s,
-        "calories": round(float(summary.calories), 2),
-        "frames": session.counters.as_dict(),
-        "summary": data,
-    }

@@ -129,3 +129,26 @@ class ExerciseSession:
     def worth_saving(self) -> bool:
         """Only sessions that analysed at least one frame go to history."""
         return self.counters.processed > 0
+
+
+def completed_message(session: ExerciseSession, result: SaveResult) -> dict[str, Any]:
+    """``exercise_completed``: the summary, and whether it is stored (``saved``) or kept in
+    the outbox until the database is back (``pending``)."""
+    summary = session.summary()
+    data = summary.to_dict()
+    record = session.record()
+    return {
+        "type": "exercise_completed",
+        "exercise_type": session.exercise,
+        "session_id": session.key,
+        "saved": result.saved,
+        "pending": result.pending,
+        "id": result.row_id,
+        "reps": summary.reps,
+        "good_reps": summary.good_reps,
+        "form_accuracy": round(float(summary.form_accuracy), 1),
+        "duration": record.duration_s,
+        "calories": round(float(summary.calories), 2),
+        "frames": session.counters.as_dict(),
+        "summary": data,
+    }
