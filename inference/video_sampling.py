@@ -28,10 +28,12 @@ class _Sampler:
         self._previous: float | None = None
 
     def _slack(self, t: float) -> float:
-        """Half of the source's spacing at this frame (none for the first frame)."""
+        """Half of the source's spacing at this frame (none for the first frame), at most
+        half a period: after a pause in the video the slack stays a frame's, not the
+        pause's."""
         slack = 0.0 if self._previous is None else 0.5 * (t - self._previous)
         self._previous = t
-        return slack
+        return min(slack, 0.5 * self._period)
 
     def keep(self, t: float) -> bool:  # pragma: no cover - each sampler has its own
         """Whether the frame at ``t`` seconds is kept; called for every frame, in order."""
@@ -55,14 +57,18 @@ class EvenSampler(_Sampler):
 class CameraSampler(_Sampler):
     """The frames a camera running at ``rate`` frames/s would capture: slots 1/rate
     apart, each taking the first frame within half a source frame of it (25 fps at 15
-    keeps 3 frames in 5, 1/15 s apart on average). After a gap in the video the slots
-    start again at the next frame, instead of catching up with a burst."""
+    keeps 3 frames in 5, 1/15 s apart on average). When a whole slot went by without a
+    frame (a pause in the video) the slots start again at the next frame, instead of
+    catching up with a burst."""
 
     def keep(self, t: float) -> bool:
         slack = self._slack(t)
         if t + slack < self._next - _EPSILON:
             return False
-        self._next = max(self._next, t - slack) + self._period
+        if t - self._next >= self._period:
+            self._next = t + self._period
+        else:
+            self._next += self._period
         return True
 
 
