@@ -14,8 +14,15 @@ from pydantic import BaseModel
 from starlette.routing import BaseRoute, Route
 
 from api import schemas
+from api.uploads.store import ALLOWED_VIDEO_TYPES
 
 _REF = "#/components/schemas/{model}"
+#: What the upload's ``video`` part may be (api/uploads/store.py checks it).
+_VIDEO_PART = (
+    f"The video, declared as one of {', '.join(ALLOWED_VIDEO_TYPES)}. Its content decides "
+    "what it is, whatever its name and declared type: ISO media (MP4, QuickTime) or "
+    "Matroska (WebM, MKV), and it must decode (H.264, HEVC, VP8, VP9, AV1)."
+)
 
 
 @dataclass(frozen=True)
@@ -147,7 +154,13 @@ def _operation(op: Operation) -> dict[str, Any]:
                     "schema": {
                         "type": "object",
                         "required": ["video"],
-                        "properties": {"video": {"type": "string", "format": "binary"}},
+                        "properties": {
+                            "video": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": _VIDEO_PART,
+                            }
+                        },
                     }
                 }
             },

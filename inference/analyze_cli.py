@@ -28,7 +28,7 @@ from inference.analyzers import (
     create_analyzer,
 )
 from inference.types import Pose
-from inference.videofile import VideoInfo, probe, read_frames, sampling_step
+from inference.videofile import VideoInfo, probe, read_frames
 
 if TYPE_CHECKING:
     from inference.pose.engine import PoseEngine
@@ -104,7 +104,7 @@ async def _analyze(
     analyzer = create_analyzer(exercise, body_weight_kg=body_weight_kg, set_gap_s=set_gap_s)
     client = LocalPoseClient(engine.config, engine_factory=lambda _config: engine)
     total = info.sampled_frames(rate)
-    out_fps = info.fps / sampling_step(info.fps, rate)
+    out_fps = total / info.duration_s  # the annotated video keeps the analysed frames only
     writer: cv2.VideoWriter | None = None
     try:
         frames = read_frames(path, rate)

@@ -40,7 +40,8 @@ def quota_error(exc: analyses.QuotaExceededError) -> ApiError:
     )
 )
 async def upload_video(request: Request) -> JSONResponse:
-    """Accept one multipart ``video`` part (MP4 or QuickTime that decodes) and queue it."""
+    """Accept one multipart ``video`` part (MP4/QuickTime or WebM/Matroska that decodes)
+    and queue it."""
     context = get_context(request)
     settings = context.settings
     user_id = (await current_user(request)).id or 0

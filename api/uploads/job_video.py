@@ -1,7 +1,7 @@
 """A job's video, copied from the database into a private temporary file for its analysis.
 
 The bytes are in the database (db/upload_chunks.py) because any replica may run the job;
-OpenCV reads paths, so the worker copies them, chunk by chunk, into a folder of its own
+the decoder reads paths, so the worker copies them, chunk by chunk, into a folder of its own
 (never ``DATA_DIR``) and deletes it when the analysis ends, however it ends.
 """
 
@@ -33,7 +33,7 @@ async def job_video(context: AppContext, job: UploadAnalysis) -> AsyncIterator[P
     assert job.id is not None
     folder = Path(tempfile.mkdtemp(prefix="posecoach-job-"))
     try:
-        # The stored name's suffix (.mp4, .mov) tells OpenCV's demuxer what it reads.
+        # The stored name's suffix (from the sniffed content) hints the demuxer.
         path = folder / f"video{Path(job.file_path).suffix}"
         copied = await context.db(_copy, job.id, path)
         if copied == 0:

@@ -3,8 +3,10 @@
 Nothing is kept unless every check passes. The body is counted while it streams (with or
 without Content-Length, chunked or not: :func:`api.http.capped_stream`) and the parse
 stops at the cap; the parser's spool files are closed (and so deleted) on any error. The
-video is then copied into a private temporary folder (OpenCV reads paths) and probed: it
-must really decode, and be no longer than the duration cap. The caller stores the checked
+video is sniffed by its content, whatever type it was declared as (ISO media: MP4 and
+QuickTime; Matroska: WebM and MKV, a browser's MediaRecorder), copied into a private
+temporary folder (the decoder reads paths) and probed by decoding it whole: it must
+really decode, and be no longer than the duration cap. The caller stores the checked
 file in the database (:func:`db.analyses.create_analysis`) while :func:`receive_video`'s
 block runs; the folder is deleted when the block ends, whatever happened. Nothing is
 written to ``DATA_DIR``: another replica may run the job (db/upload_chunks.py).
@@ -31,11 +33,18 @@ from api.settings import Settings
 from inference.image_check import DEFAULT_MAX_DIMENSION
 from inference.videofile import VideoInfo, VideoProbeError, VideoTooLargeError, probe
 
-ALLOWED_VIDEO_TYPES = {"video/mp4": ".mp4", "video/quicktime": ".mov"}
+#: Declared types accepted. Browsers label a MediaRecorder WebM as any of these (often
+#: video/mp4), so the type only gates; the content decides what the file is.
+ALLOWED_VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm", "video/x-matroska")
 #: Room for the multipart framing around the file: boundaries and part headers.
 MULTIPART_OVERHEAD = 64 * 1024
 #: ISO base media (MP4, QuickTime) files start with one of these boxes.
 _ISO_BOXES = {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"}
+#: Matroska and WebM files start with the EBML magic.
+_EBML_MAGIC = b"\x1a\x45\xdf\xa3"
+#: Source frames decoded per analysed frame at most while probing: a 240 fps slow-motion
+#: video analysed at 30 fps. Bounds the probe's work on a file of many tiny frames.
+DECODED_PER_ANALYSED = 8
 
 
 @dataclass(frozen=True)
@@ -62,10 +71,27 @@ def _copy(source: UploadFile, target: Path) -> None:
         shutil.copyfileobj(source.file, out, 1024 * 1024)
 
 
+def sniffed_suffix(head: bytes, declared: str) -> str | None:
+    """The stored name's suffix for a file that starts with ``head`` (at least 64 bytes
+    when the file has them), or None when it is neither ISO media nor Matroska."""
+    if len(head) >= 12 and head[4:8] in _ISO_BOXES:
+        return ".mov" if declared == "video/quicktime" else ".mp4"
+    if head.startswith(_EBML_MAGIC):
+        # The EBML header names its DocType near the start: "webm" or "matroska".
+        return ".webm" if b"webm" in head[:64] else ".mkv"
+    return None
+
+
 def _probe(path: Path, settings: Settings) -> VideoInfo:
     try:
-        # Frames no larger than live ones, checked before the first frame is decoded.
-        info = probe(path, max_side=DEFAULT_MAX_DIMENSION)
+        # Frames no larger than live ones, checked before the first frame is decoded;
+        # decoding stops as soon as the file passes the length or frame caps.
+        info = probe(
+            path,
+            max_side=DEFAULT_MAX_DIMENSION,
+            max_duration_s=settings.upload_max_duration_s,
+            max_frames=settings.upload_max_frames * DECODED_PER_ANALYSED,
+        )
     except VideoTooLargeError as exc:
         raise PayloadTooLargeError(str(exc)) from exc
     except VideoProbeError as exc:
@@ -86,17 +112,19 @@ def _probe(path: Path, settings: Settings) -> VideoInfo:
 async def _check(
     video: UploadFile, settings: Settings, user_id: int, folder: Path
 ) -> ReceivedVideo:
-    suffix = ALLOWED_VIDEO_TYPES.get((video.content_type or "").split(";")[0].strip().lower())
-    if suffix is None:
-        raise UnsupportedMediaTypeError("video must be video/mp4 or video/quicktime")
+    declared = (video.content_type or "").split(";")[0].strip().lower()
+    if declared not in ALLOWED_VIDEO_TYPES:
+        raise UnsupportedMediaTypeError(f"video must be {', '.join(ALLOWED_VIDEO_TYPES)}")
     size = video.size or 0
     if size == 0:
         raise BadRequestError("the video is empty")
     if size > settings.max_upload_bytes:
         raise PayloadTooLargeError(f"video larger than {settings.max_upload_bytes} bytes")
-    head = await video.read(12)
-    if len(head) < 12 or head[4:8] not in _ISO_BOXES:
-        raise UnsupportedMediaTypeError("the file is not an MP4/QuickTime video")
+    suffix = sniffed_suffix(await video.read(64), declared)
+    if suffix is None:
+        raise UnsupportedMediaTypeError(
+            "the file is not an MP4/QuickTime or WebM/Matroska video (read from its content)"
+        )
     name = f"{uuid.uuid4().hex}{suffix}"
     path = folder / name
     await run_in_threadpool(_copy, video, path)

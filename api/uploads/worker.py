@@ -5,7 +5,7 @@ frames then go through the ingress's batching pose client, in the same backend c
 live frames, and the share of the pose budget jobs may take is enforced where live
 frames take theirs (:meth:`api.ws.scheduler.BackendCredits.job_frame`); ``serve run``
 and KubeRay start it with the app, and no second deployment has to be scaled or
-reached. Decoding runs on worker threads (OpenCV releases the GIL).
+reached. Decoding runs on worker threads (PyAV releases the GIL while FFmpeg works).
 
 Each job is claimed with a lease in the database and renewed by a heartbeat while it
 runs. A worker that dies (killed replica, restart) stops renewing; once the lease runs
