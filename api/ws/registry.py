@@ -88,6 +88,10 @@ class SessionRegistry:
     def __len__(self) -> int:
         return len(self._live)
 
+    def live(self) -> list[ExerciseSession]:
+        """The started sessions not yet stored."""
+        return list(self._live.values())
+
     def add(self, session: ExerciseSession) -> None:
         """Track a started session."""
         self._live[session.key] = session

@@ -5,6 +5,7 @@ replacement comes up on the same address, and the page says so and goes on live.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from playwright.sync_api import expect
 from sqlalchemy.engine import Engine
 
 from api.app import create_app
+from api.services import app_services
 from tests.conftest import bearer, make_settings
 from tests.e2e.browser import open_page
 from tests.e2e.server import free_port_pair
@@ -59,6 +61,12 @@ def test_the_page_says_the_server_restarted_and_goes_on_live(
             expect(page.locator("#connection")).to_have_text(
                 "Reconnected: live again (a new set started).", timeout=30_000
             )
+            # The new session analyses a frame (a session with none is not kept).
+            sessions = app_services(second.app).sessions
+            deadline = time.monotonic() + 30
+            while not any(s.counters.processed for s in sessions.live()):
+                assert time.monotonic() < deadline, "no frame analysed after the restart"
+                time.sleep(0.05)
             page.locator("#stop").click()
             expect(page.locator("#summary")).to_be_visible(timeout=30_000)
             assert not problems.errors, problems.errors
