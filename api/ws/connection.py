@@ -28,6 +28,7 @@ from api.ws import protocol
 from api.ws.registry import SessionRegistry
 from api.ws.scheduler import BackendCredits, FrameScheduler, QueuedFrame
 from api.ws.session import ExerciseSession
+from inference.analyzers import fault_messages
 from inference.pose_client import InvalidFrameError, PoseBackendError, PoseClient
 
 logger = logging.getLogger(__name__)
@@ -379,4 +380,6 @@ def completed_message(session: ExerciseSession, result: SaveResult) -> dict[str,
         "calories": round(float(summary.calories), 2),
         "frames": session.counters.as_dict(),
         "summary": data,
+        # Extension: each fault name in the summary's reps, in words a person can act on.
+        "fault_words": fault_messages(session.exercise),
     }
