@@ -21,7 +21,17 @@ from api.errors import EXCEPTION_HANDLERS
 from api.metrics import AppMetrics, HttpMetricsMiddleware, MetricsBackend, metrics_endpoint
 from api.middleware import AllowedHostsMiddleware, HeaderLimitsMiddleware, RequestIdMiddleware
 from api.openapi import build_openapi
-from api.routes import account, analyses, auth, exercises, health, models, page, uploads
+from api.routes import (
+    account,
+    analyses,
+    auth,
+    exercises,
+    health,
+    models,
+    page,
+    progress,
+    uploads,
+)
 from api.saving import SessionSaver
 from api.services import Services, get_services
 from api.settings import Settings
@@ -52,6 +62,8 @@ def http_routes() -> list[BaseRoute]:
         Route("/api/auth/export/", account.export_data, methods=["GET"]),
         Route("/api/auth/account/", account.delete_account, methods=["DELETE"]),
         Route("/api/exercises/history/", exercises.history, methods=["GET"]),
+        Route("/api/exercises/history/{session_id}/", exercises.session_detail, methods=["GET"]),
+        Route("/api/exercises/progress/", progress.progress_view, methods=["GET"]),
         Route("/api/exercises/test-models/", models.test_models, methods=["GET"]),
         Route("/api/exercises/{exercise_type}/upload/", uploads.upload_video, methods=["POST"]),
         Route("/api/exercises/analyses/", analyses.list_analyses, methods=["GET"]),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -127,6 +127,62 @@ class HistoryItem(BaseModel):
     calories: float
     #: Extension: ``"live"`` (a WebSocket session) or ``"upload"`` (an analysed video).
     source: str = "live"
+
+
+class SessionDetailOut(HistoryItem):
+    """GET /api/exercises/history/{id}/ (extension): one session with what is stored of it.
+
+    ``details`` is the analyzer's summary as saved: ``rep_details`` (per rep: start and
+    end, tempo as ``eccentric_s``, ``bottom_pause_s``, ``concentric_s``, ``top_pause_s``,
+    ``range_deg``, ``side``, ``set_index``, ``faults``), ``sets`` (reps, rest after,
+    ``fatigue``), ``reps_left``/``reps_right`` and ``fault_counts``.
+    """
+
+    details: dict[str, Any]
+    #: Each fault name of this exercise in the words a person is told.
+    fault_words: dict[str, str]
+
+
+class ProgressDay(BaseModel):
+    """One UTC day of the progress window (days without a session are zeros)."""
+
+    date: date
+    sessions: int
+    reps: int
+    good_reps: int
+    #: Time exercised, minutes to a tenth.
+    minutes: float
+    #: Mean form accuracy of the day's sessions (0-100); None on a day without one.
+    form_accuracy: float | None
+    calories: float
+
+
+class ProgressExercise(BaseModel):
+    """One exercise type over the window."""
+
+    exercise_type: str
+    sessions: int
+    reps: int
+    good_reps: int
+    minutes: float
+    form_accuracy: float
+    #: Reps on each day of the window, in the order of ``ProgressOut.daily``.
+    daily_reps: list[int]
+
+
+class ProgressOut(BaseModel):
+    """GET /api/exercises/progress/ (extension): the last ``days`` UTC days, today last."""
+
+    days: int
+    first_day: date
+    last_day: date
+    daily: list[ProgressDay]
+    exercises: list[ProgressExercise]
+    #: Days of the window with at least one session.
+    active_days: int
+    #: Consecutive days with a session ending today or yesterday, and the longest ever.
+    current_streak: int
+    best_streak: int
 
 
 class ProfileOut(BaseModel):

@@ -132,6 +132,13 @@ def list_sessions(
     return list(db.exec(query.offset(offset).limit(limit)).all())
 
 
+def get_session(db: Session, user_id: int, session_id: int) -> ExerciseSession | None:
+    """The session with this id if it is the user's; None otherwise (someone else's
+    session is not told apart from a missing one)."""
+    row = db.get(ExerciseSession, session_id)
+    return row if row is not None and row.user_id == user_id else None
+
+
 @dataclass(frozen=True)
 class UserStats:
     """Aggregates for the stats endpoint."""

@@ -32,7 +32,12 @@ async function errorOf(response) {
   return new ApiError(message, response.status);
 }
 
-async function send(path, init) {
+/** The JSON answer (null for 204 No Content). */
+function answerOf(response) {
+  return response.status === 204 ? null : response.json();
+}
+
+async function send(path, init, read = answerOf) {
   let response;
   try {
     response = await fetch(path, init);
@@ -40,7 +45,7 @@ async function send(path, init) {
     throw new ApiError("the server cannot be reached (network error)");
   }
   if (!response.ok) throw await errorOf(response);
-  return response.status === 204 ? null : response.json();
+  return read(response);
 }
 
 function postJson(path, body) {
@@ -113,10 +118,13 @@ export class Api {
     return this.access;
   }
 
-  /** GET with the bearer token; a 401 renews the pair once and tries again. */
-  async get(path) {
-    const call = async () =>
-      send(path, { headers: { Authorization: `Bearer ${await this.freshAccess()}` } });
+  /** A request with the bearer token; a 401 renews the pair once and tries again.
+   * ``read`` turns the response into the answer (JSON by default). */
+  async authed(path, init = {}, read = answerOf) {
+    const call = async () => {
+      const headers = { ...(init.headers || {}), Authorization: `Bearer ${await this.freshAccess()}` };
+      return send(path, { ...init, headers }, read);
+    };
     try {
       return await call();
     } catch (error) {
@@ -135,6 +143,20 @@ export class Api {
     }
   }
 
+  /** GET with the bearer token (JSON). */
+  get(path) {
+    return this.authed(path);
+  }
+
+  /** A JSON body with the bearer token. */
+  sendJson(method, path, body) {
+    return this.authed(path, {
+      method,
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  }
+
   expel(message) {
     this.signOut();
     this.onSignedOut(message);
@@ -146,5 +168,42 @@ export class Api {
 
   stats() {
     return this.get("/api/auth/stats/");
+  }
+
+  /** Per-day and per-exercise figures over the last ``days`` days (extension). */
+  progress(days) {
+    return this.get(`/api/exercises/progress/?days=${encodeURIComponent(days)}`);
+  }
+
+  /** One session with its per-rep details (extension). */
+  session(id) {
+    return this.get(`/api/exercises/history/${encodeURIComponent(id)}/`);
+  }
+
+  /** An upload's analysis: status, progress, and the summary once done. */
+  analysis(id) {
+    return this.get(`/api/exercises/analyses/${encodeURIComponent(id)}/`);
+  }
+
+  /** Change the password; the server answers a new pair for this device. */
+  async changePassword(oldPassword, newPassword) {
+    return this.keep(
+      await this.sendJson("POST", "/api/auth/password/", {
+        old_password: oldPassword,
+        new_password: newPassword,
+      }),
+    );
+  }
+
+  /** Everything held about the person, as a Blob (``format``: "json" or "csv"). */
+  exportData(format) {
+    const path = format === "csv" ? "/api/auth/export/?format=csv" : "/api/auth/export/";
+    return this.authed(path, {}, (response) => response.blob());
+  }
+
+  /** Delete the account (the password confirms); signed out afterwards. */
+  async deleteAccount(password) {
+    await this.sendJson("DELETE", "/api/auth/account/", { password });
+    this.signOut();
   }
 }

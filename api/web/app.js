@@ -1,9 +1,15 @@
-// The coach page: account forms, the live session, summary, history and stats.
-// Everything the server says is shown as text (textContent, never HTML).
+// The coach page: account forms, the live session, summary, history and stats; the
+// progress charts (progress.js), a session in detail (detail.js), uploads (upload.js) and
+// the account (account.js). Everything the server says is shown as text (textContent,
+// never HTML).
 
+import { AccountPanel } from "./account.js";
 import { Api, ApiError } from "./api.js";
 import { CoachSession } from "./coach.js";
+import { renderSession } from "./detail.js";
+import { ProgressView } from "./progress.js";
 import { drawSkeleton, fitOverlay } from "./skeleton.js";
+import { UploadPanel } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 const api = new Api();
@@ -22,6 +28,14 @@ function words(error) {
 }
 
 function setSignedIn(user) {
+  if (!user) {
+    progress.clear();
+    $("detail").hidden = true;
+    $("summary").hidden = true;
+    $("history").tBodies[0].replaceChildren();
+    for (const form of ["password-form", "delete-form"]) $(form).reset();
+    $("account-status").textContent = "";
+  }
   $("auth").hidden = Boolean(user);
   $("coach").hidden = !user;
   $("logout").hidden = !user;
@@ -96,7 +110,43 @@ function label(exercise) {
   return option ? option.textContent : exercise;
 }
 
+/** Open a session from history in detail; ``opener`` gets the focus back on close. */
+async function showSession(id, opener) {
+  try {
+    const session = await api.session(id);
+    $("detail-title").textContent =
+      `${label(session.exercise_type)}, ${new Date(session.date).toLocaleString()}`;
+    $("detail").hidden = false;
+    renderSession($("detail-body"), session, label);
+    detailOpener = opener;
+    $("detail-title").focus();
+  } catch (error) {
+    if (api.signedIn) notice(`Could not load the session: ${words(error)}`);
+  }
+}
+
+let detailOpener = null;
+$("detail-close").addEventListener("click", () => {
+  $("detail").hidden = true;
+  if (detailOpener && detailOpener.isConnected) detailOpener.focus();
+  detailOpener = null;
+});
+
+function detailButton(item) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "small";
+  button.textContent = "Show";
+  button.setAttribute(
+    "aria-label",
+    `Show the ${label(item.exercise_type)} session of ${new Date(item.date).toLocaleString()}`,
+  );
+  button.addEventListener("click", () => showSession(item.id, button));
+  return button;
+}
+
 async function refreshLists() {
+  progress.refresh();
   try {
     const [history, stats] = await Promise.all([api.history(), api.stats()]);
     const rows = history.map((item) => {
@@ -112,6 +162,9 @@ async function refreshLists() {
         cell.textContent = value;
         row.append(cell);
       }
+      const cell = document.createElement("td");
+      cell.append(detailButton(item));
+      row.append(cell);
       return row;
     });
     $("history").tBodies[0].replaceChildren(...rows);
@@ -177,15 +230,20 @@ function showSummary(message) {
     ["Calories", String(message.calories)],
     ["Saved", message.saved ? "yes" : "no"],
   ]);
-  const reps = (message.summary && message.summary.rep_details) || [];
-  $("summary-reps").replaceChildren(
-    ...reps.map((rep) => {
-      const item = document.createElement("li");
-      item.textContent = rep.faults.length ? rep.faults.join(", ").replace(/_/g, " ") : "good";
-      return item;
-    }),
-  );
   $("summary").hidden = false;
+  renderSession(
+    $("summary-detail"),
+    {
+      exercise_type: message.exercise_type,
+      reps: message.reps,
+      good_reps: message.good_reps,
+      form_accuracy: message.form_accuracy,
+      duration: message.duration,
+      details: message.summary || {},
+      fault_words: message.fault_words || {},
+    },
+    label,
+  );
   $("summary-title").focus();
 }
 
@@ -235,6 +293,17 @@ $("fps").addEventListener("change", () => {
 
 $("stop").addEventListener("click", () => {
   if (session) session.stop();
+});
+
+const progress = new ProgressView({ api, label, notice });
+new UploadPanel({ api, label, onDone: () => refreshLists(), showSession });
+new AccountPanel({
+  api,
+  onDeleted: () => {
+    if (session) session.end(null);
+    setSignedIn(null);
+    notice("Your account and everything of it is deleted.", false);
+  },
 });
 
 setSignedIn(null);

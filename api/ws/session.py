@@ -14,7 +14,7 @@ from api.saving import SaveResult
 from api.session_core import SessionCore
 from api.ws.clock import SessionClock
 from db.records import SessionRecord
-from inference.analyzers import AnalyzerUpdate, SessionSummary
+from inference.analyzers import AnalyzerUpdate, SessionSummary, fault_messages
 from inference.types import FrameResult
 
 logger = logging.getLogger(__name__)
@@ -151,4 +151,6 @@ def completed_message(session: ExerciseSession, result: SaveResult) -> dict[str,
         "calories": round(float(summary.calories), 2),
         "frames": session.counters.as_dict(),
         "summary": data,
+        # Extension: each fault name in the summary's reps, in words a person can act on.
+        "fault_words": fault_messages(session.exercise),
     }

@@ -31,6 +31,7 @@ from inference.analyzers.registry import (
     UnknownExerciseError,
     check_exercise_type,
     create_analyzer,
+    fault_messages,
 )
 
 __all__ = [
@@ -52,4 +53,5 @@ __all__ = [
     "calories_kcal",
     "check_exercise_type",
     "create_analyzer",
+    "fault_messages",
 ]

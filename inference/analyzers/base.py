@@ -163,6 +163,8 @@ class ExerciseAnalyzer(ABC):
     exercise: str = ""
     #: Compendium of Physical Activities MET value used for calories.
     met: float = 0.0
+    #: fault name -> feedback text a person can act on.
+    fault_messages: dict[str, str] = {}
 
     def __init__(
         self, body_weight_kg: float = DEFAULT_BODY_WEIGHT_KG, set_gap_s: float = DEFAULT_SET_GAP_S

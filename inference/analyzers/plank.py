@@ -46,6 +46,7 @@ class PlankAnalyzer(ExerciseAnalyzer):
 
     exercise = "plank"
     met = 3.8  # Compendium 2011, code 02022: calisthenics, moderate effort (no plank code)
+    fault_messages = FAULT_MESSAGES
 
     def __init__(
         self, body_weight_kg: float = DEFAULT_BODY_WEIGHT_KG, set_gap_s: float = DEFAULT_SET_GAP_S

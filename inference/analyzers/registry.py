@@ -61,3 +61,9 @@ def create_analyzer(
     """
     cls = _CLASSES[check_exercise_type(exercise_type)]
     return cls(body_weight_kg=body_weight_kg, set_gap_s=set_gap_s)
+
+
+def fault_messages(exercise_type: str) -> dict[str, str]:
+    """Each fault name of ``exercise_type`` with the words a person is told (a copy)."""
+    cls = _CLASSES[check_exercise_type(exercise_type)]
+    return dict(cls.fault_messages)

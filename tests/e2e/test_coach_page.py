@@ -75,7 +75,9 @@ def test_a_squat_session_keyboard_only_counts_the_manifests_reps(
         assert summary["Reps"] == str(expected), summary
         assert summary["Saved"] == "yes"
         assert re.fullmatch(r"\d+ s", summary["Duration"]), summary
-        expect(page.locator("#summary-reps li")).to_have_count(int(str(expected)))
+        expect(page.locator("#summary-detail .reps-table tbody tr")).to_have_count(
+            int(str(expected))
+        )
 
         rows = page.locator("#history tbody tr")
         expect(rows).to_have_count(1)

@@ -10,6 +10,11 @@ from api.app import http_routes
 from api.exercise_types import EXERCISE_TYPES
 from api.openapi import build_openapi
 from api.routes.page import WEB_DIR
+from inference.analyzers import EXERCISE_TYPES as ANALYZED
+from inference.analyzers import create_analyzer
+
+#: The charting library the page vendors (api/web/vendor/uplot-<version>/).
+UPLOT_VERSION = "1.6.32"
 
 
 def test_the_page_is_served_with_a_policy_that_allows_only_our_origin(client: TestClient) -> None:
@@ -41,7 +46,12 @@ def test_everything_the_page_loads_is_served_by_us(client: TestClient) -> None:
     assert not re.findall(r"<script(?![^>]*\bsrc=)", html)  # no inline scripts
     assert " style=" not in html and not re.findall(r" on[a-z]+=", html)
     local = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
-    assert sorted(local) == ["/static/app.js", "/static/style.css"]
+    assert sorted(local) == [
+        "/static/app.js",
+        "/static/style.css",
+        f"/static/vendor/uplot-{UPLOT_VERSION}/uPlot.iife.min.js",
+        f"/static/vendor/uplot-{UPLOT_VERSION}/uPlot.min.css",
+    ]
     assert not re.findall(r'(?:src|href)="(?:https?:)?//', html)
     for path in local:
         assert client.get(path).status_code == 200
@@ -67,3 +77,25 @@ def test_a_missing_static_file_is_the_json_404(client: TestClient) -> None:
 def test_the_page_is_not_in_the_openapi_document() -> None:
     paths = build_openapi(http_routes())["paths"]
     assert "/" not in paths and not any(p.startswith("/static") for p in paths)
+
+
+def test_the_vendored_chart_library_keeps_its_licence_and_version(client: TestClient) -> None:
+    folder = WEB_DIR / "vendor" / f"uplot-{UPLOT_VERSION}"
+    assert "MIT License" in (folder / "LICENSE").read_text()
+    script = (folder / "uPlot.iife.min.js").read_text()
+    assert script.startswith(f"/*! https://github.com/leeoniya/uPlot (v{UPLOT_VERSION}) */")
+    assert f"uplot` {UPLOT_VERSION}" in (folder / "README.md").read_text()
+    for name in ("LICENSE", "uPlot.iife.min.js", "uPlot.min.css"):
+        assert client.get(f"/static/vendor/uplot-{UPLOT_VERSION}/{name}").status_code == 200
+    # Served by us under the same policy: nothing about the page's CSP changed for it.
+    assert "script-src 'self';" in client.get("/").headers["content-security-policy"]
+
+
+def test_the_page_knows_which_exercises_lift_first() -> None:
+    """detail.js orders a rep's phases (and picks its pause) by the analyzers' flag."""
+    source = (WEB_DIR / "detail.js").read_text()
+    listed = re.search(r"LIFTS_FIRST = new Set\(\[([^\]]*)\]\)", source)
+    assert listed is not None
+    in_page = set(re.findall(r'"([a-z_]+)"', listed.group(1)))
+    lifting = {e for e in ANALYZED if getattr(create_analyzer(e), "lifts_toward_work", False)}
+    assert in_page == lifting

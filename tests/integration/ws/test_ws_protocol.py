@@ -134,6 +134,8 @@ def test_minimal_client_sees_exactly_the_contract(ws_client: TestClient) -> None
         assert done["type"] == "exercise_completed"
         assert done["saved"] is True
         assert done["reps"] == 0
+        # Extension: the exercise's faults in words, for the page's summary.
+        assert done["fault_words"]["shallow"].startswith("Squat deeper")
     history = ws_client.get(
         "/api/exercises/history/", headers={"Authorization": f"Bearer {token}"}
     ).json()
