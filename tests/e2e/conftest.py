@@ -39,6 +39,10 @@ def e2e_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "ACCESS_TOKEN_TTL_S": str(ACCESS_TOKEN_TTL_S),
         "LOGIN_ATTEMPTS_PER_IP": "1000",
+        # The page tests try a wrong password and then the right one at once; the
+        # growing delays between logins have tests of their own.
+        "LOGIN_DELAY_BASE_S": "0",
+        "UPLOAD_POLL_S": "0.5",
         "RAY_AUTH_MODE": "disabled",  # a private, loopback-only cluster, as in tests/system
         "RAY_USAGE_STATS_ENABLED": "0",
     }

@@ -1,59 +1,24 @@
-"""The real app under uvicorn in this process (no Ray): the page's browser tests.
-
-The pose engine is the real one (:class:`~inference.local_pose.LocalPoseClient`, BlazePose
-on a worker thread), so a clip played by Chromium's fake camera or uploaded from the page
-is counted as `posecoach serve` would count it, at a fraction of the start-up cost.
-"""
+"""Helpers of the page's browser tests, which run against the package's real
+`posecoach serve` (tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx2 as httpx
 from playwright.sync_api import Page, expect
 from sqlalchemy.engine import Engine
 
-from api.app import create_app
-from inference.local_pose import LocalPoseClient
-from tests.conftest import make_settings
-from tests.e2e.server import free_port_pair
-from tests.replica import Replica
-
 PASSWORD = "correct horse battery"
-#: Shorter than the page's renewal margin (20 s): the page renews its access token before
-#: every use, so a revoked refresh token shows at the next click.
-ACCESS_TOKEN_TTL_S = 10
 
 
 @dataclass(frozen=True)
 class PageServer:
-    """The app at ``url`` on ``engine``."""
+    """The server at ``url``, and the engine of its database (to look at what it stored)."""
 
     url: str
     engine: Engine
-
-
-@contextlib.contextmanager
-def page_server(data_dir: Path, database_url: str, engine: Engine) -> Iterator[PageServer]:
-    """The app on a free loopback port with the real pose engine; stopped at the end."""
-    settings = make_settings(
-        data_dir,
-        database_url,
-        access_token_ttl_s=ACCESS_TOKEN_TTL_S,
-        login_attempts_per_ip=1000,
-        upload_poll_s=0.2,
-    )
-    port = free_port_pair()
-    replica = Replica(create_app(settings, engine=engine, pose_client=LocalPoseClient()), port)
-    try:
-        yield PageServer(f"http://127.0.0.1:{port}", engine)
-    finally:
-        replica.server.should_exit = True
-        replica.thread.join(60)
 
 
 def new_name() -> str:

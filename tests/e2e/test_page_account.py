@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,10 +25,10 @@ from tests.e2e.inproc import (
     login_status,
     new_name,
     no_sideways_scroll,
-    page_server,
     register_on_page,
     register_over_api,
 )
+from tests.e2e.server import LiveServer
 
 pytestmark = [pytest.mark.e2e]
 
@@ -38,11 +37,9 @@ DETAILS = {"rep_details": [{"index": 1, "start_s": 1.0, "end_s": 3.0, "faults": 
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str, migrated_engine: Engine
-) -> Iterator[PageServer]:
-    with page_server(tmp_path_factory.mktemp("account"), database_url, migrated_engine) as s:
-        yield s
+def server(e2e_server: LiveServer, migrated_engine: Engine) -> PageServer:
+    """The package's real `posecoach serve`, on the tests' database."""
+    return PageServer(e2e_server.url, migrated_engine)
 
 
 def test_a_password_change_signs_the_other_browser_out_at_its_next_refresh(

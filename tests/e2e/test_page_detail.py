@@ -5,7 +5,6 @@ page has a name a screen reader can say, on a phone-sized screen without sideway
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,9 +22,9 @@ from tests.e2e.inproc import (
     login_on_page,
     new_name,
     no_sideways_scroll,
-    page_server,
     register_over_api,
 )
+from tests.e2e.server import LiveServer
 
 pytestmark = [pytest.mark.e2e]
 
@@ -33,11 +32,9 @@ FATIGUE_CUE = "Your reps are slowing down: finish with good form, then rest"
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str, migrated_engine: Engine
-) -> Iterator[PageServer]:
-    with page_server(tmp_path_factory.mktemp("detail"), database_url, migrated_engine) as s:
-        yield s
+def server(e2e_server: LiveServer, migrated_engine: Engine) -> PageServer:
+    """The package's real `posecoach serve`, on the tests' database."""
+    return PageServer(e2e_server.url, migrated_engine)
 
 
 def _curl_summary() -> SessionSummary:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,10 +24,9 @@ from tests.e2e.inproc import (
     canvas_ink,
     new_name,
     no_sideways_scroll,
-    page_server,
     register_on_page,
 )
-from tests.e2e.server import manifest_entry
+from tests.e2e.server import LiveServer, manifest_entry
 
 pytestmark = [pytest.mark.e2e, pytest.mark.video]
 
@@ -37,11 +35,9 @@ TEMPO = re.compile(r"down \d+\.\d s, pause (\d+\.\d s|–), up \d+\.\d s")
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str, migrated_engine: Engine
-) -> Iterator[PageServer]:
-    with page_server(tmp_path_factory.mktemp("progress"), database_url, migrated_engine) as s:
-        yield s
+def server(e2e_server: LiveServer, migrated_engine: Engine) -> PageServer:
+    """The package's real `posecoach serve`, on the tests' database."""
+    return PageServer(e2e_server.url, migrated_engine)
 
 
 def _stream_one_session(page: Page, expected: int) -> None:

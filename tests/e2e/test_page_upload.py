@@ -5,7 +5,6 @@ manifest's count; a refused file shows the server's own words."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx2 as httpx
 import pytest
@@ -15,8 +14,8 @@ from sqlalchemy.engine import Engine
 from tests.conftest import VIDEOS_DIR, bearer
 from tests.e2e.browser import PHONE, figures, open_page
 from tests.e2e.conftest import SQUAT_CLIP, needs_squat_clip
-from tests.e2e.inproc import PASSWORD, PageServer, new_name, page_server, register_on_page
-from tests.e2e.server import manifest_entry
+from tests.e2e.inproc import PASSWORD, PageServer, new_name, register_on_page
+from tests.e2e.server import LiveServer, manifest_entry
 
 pytestmark = [pytest.mark.e2e, pytest.mark.video]
 
@@ -24,11 +23,9 @@ NOT_A_VIDEO = b"these bytes are no video at all\n" * 64
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str, migrated_engine: Engine
-) -> Iterator[PageServer]:
-    with page_server(tmp_path_factory.mktemp("upload"), database_url, migrated_engine) as s:
-        yield s
+def server(e2e_server: LiveServer, migrated_engine: Engine) -> PageServer:
+    """The package's real `posecoach serve`, on the tests' database."""
+    return PageServer(e2e_server.url, migrated_engine)
 
 
 @needs_squat_clip
