@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from api.app import create_app
 from api.settings import Settings
@@ -157,6 +158,14 @@ def register_over_http(base: str) -> str:
 def register(client: TestClient) -> RegisterFn:
     """Register a user through the API; returns the 201 body."""
     return lambda **overrides: register_user(client, **overrides)
+
+
+def refused_with(client: TestClient, url: str) -> int:
+    """The close code a WebSocket to ``url`` is refused with, whether before accept or
+    right after it (the refusals a client should act on: 4429, 1013, 1012)."""
+    with pytest.raises(WebSocketDisconnect) as exc, client.websocket_connect(url) as ws:
+        ws.receive_json()
+    return exc.value.code
 
 
 def bearer(token: str) -> dict[str, str]:

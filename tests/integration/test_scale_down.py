@@ -27,7 +27,7 @@ from api.services import app_services
 from api.shared_outbox import PENDING_KEY
 from db.engine import make_engine
 from db.outbox import Outbox
-from tests.conftest import bearer, make_settings, register_user
+from tests.conftest import bearer, make_settings, refused_with, register_user
 from tests.integration.ws.conftest import FakePoseClient, b64, jpeg_bytes
 from tests.pgcluster import PostgresCluster, migrated_cluster, postgres_bin_dir
 
@@ -106,12 +106,7 @@ def test_new_sockets_are_refused_with_1012_once_shutdown_began(
         token = register_user(client)["access"]
         assert client.portal is not None
         client.portal.call(app_services(client.app).sessions.close_for_restart, 5.0)  # type: ignore[arg-type]
-        with (
-            pytest.raises(WebSocketDisconnect) as exc,
-            client.websocket_connect(f"/ws/exercise/squat/?token={token}"),
-        ):
-            pass
-        assert exc.value.code == 1012
+        assert refused_with(client, f"/ws/exercise/squat/?token={token}") == 1012
 
 
 @pytest.fixture

@@ -20,11 +20,10 @@ import httpx2 as httpx
 import pytest
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
-from starlette.websockets import WebSocketDisconnect
 
 from api.app import create_app
 from api.settings import Settings
-from tests.conftest import make_settings, register_user
+from tests.conftest import make_settings, refused_with, register_user
 from tests.integration.ws.conftest import FakePoseClient, b64, jpeg_bytes
 
 ACCOUNT_LIMIT = 5
@@ -104,9 +103,7 @@ def test_a_users_fourth_socket_is_refused_on_whichever_replica(
     url = f"/ws/exercise/squat/?token={token}"
     with a.websocket_connect(url), b.websocket_connect(url), a.websocket_connect(url):
         for client in (a, b):
-            with pytest.raises(WebSocketDisconnect) as exc, client.websocket_connect(url):
-                pass
-            assert exc.value.code == 4429
+            assert refused_with(client, url) == 4429
     # All three closed: their places are free on both replicas.
     with b.websocket_connect(url) as ws, b.websocket_connect(url), a.websocket_connect(url):
         ws.send_json({"type": "start_exercise"})
@@ -169,9 +166,7 @@ def test_a_redis_outage_refuses_logins_and_new_sockets_while_live_sessions_go_on
             assert time.monotonic() - started < 5  # refused promptly, not hung
             assert set(login.json()) == {"error"}
             assert int(login.headers["retry-after"]) >= 1
-            with pytest.raises(WebSocketDisconnect) as exc, app.websocket_connect(ws_url):
-                pass
-            assert exc.value.code == 1013
+            assert refused_with(app, ws_url) == 1013
             # The session opened before the outage is answered and saved as usual.
             live.send_json({"frame": b64(jpeg_bytes())})
             assert live.receive_json()["type"] == "frame_processed"
