@@ -186,10 +186,10 @@ async def _connection(
                     await ws.send(json.dumps({"type": "stop_exercise"}))
             return await asyncio.wait_for(reader, SUMMARY_TIMEOUT_S)
     except InvalidStatus as exc:
-        # Refused at the handshake (a foreign origin, or a proxy in between): no reason.
+        # Refused at the handshake (token, exercise type or origin): no reason comes with it.
         raise StreamFailed(
-            f"the server refused the WebSocket (HTTP {exc.response.status_code}): origin, "
-            "or a proxy in between"
+            f"the server refused the WebSocket (HTTP {exc.response.status_code}): token, "
+            "exercise type or origin"
         ) from exc
     except (OSError, TimeoutError, WebSocketException) as exc:
         raise StreamFailed(f"connection failed: {exc}") from exc

@@ -1,9 +1,15 @@
 """``/ws/exercise/{exercise_type}/``: one exercise coaching session per socket.
 
-Checks happen first (origin, token, exercise, per-user session cap, backend, restart) and
-a refusal ends in a close code from ``api.errors`` (4401, 4404, 4429, 1013, 1012) with its
-reason, sent after accepting so clients see both; a foreign origin (4403) is refused at
-the handshake. A socket that passes is a :class:`~api.ws.connection.Connection`.
+Checks happen before ``accept`` (origin, token, exercise, per-user session cap, backend)
+and end in a close code from ``api.errors`` (4401, 4403, 4404, 4429, 1013, 1012). After
+accept the socket is a :class:`~api.ws.connection.Connection`.
+
+A close before accept reaches a real client as a refused handshake (HTTP 403 from
+uvicorn), whatever its code: only an ASGI test client sees the code. The refusals that
+ask a legitimate client to come back later (4429 session cap, 1013 unavailable, 1012
+restarting) are therefore accepted first and then closed, so the client reads the code
+and knows to wait or reconnect; the others (bad token, foreign origin, unknown exercise)
+stay refused handshakes, which tell a stranger nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from api.errors import (
     ApiError,
     AuthenticationError,
     ForbiddenError,
+    RateLimitedError,
     RestartingError,
     ServiceUnavailableError,
 )
@@ -45,15 +52,6 @@ def close_reason(message: str) -> str:
     return message.encode()[:120].decode(errors="ignore")
 
 
-async def refuse(websocket: WebSocket, error: ApiError) -> None:
-    """Close with the error's code and reason, after accepting: a socket closed before
-    accept reaches a client as a bare HTTP 403, without either. A foreign origin is
-    refused at the handshake itself, so no cross-site page ever holds an open socket."""
-    if not isinstance(error, ForbiddenError):
-        await websocket.accept()
-    await websocket.close(code=error.ws_close_code, reason=close_reason(error.message))
-
-
 async def exercise_socket(websocket: WebSocket) -> None:
     """The WebSocket route."""
     services = get_services(websocket)
@@ -73,7 +71,9 @@ async def exercise_socket(websocket: WebSocket) -> None:
         token = await sockets.acquire(user_id)
     except ApiError as exc:
         metrics.ws_errors.inc(labels={"kind": "rejected"})
-        await refuse(websocket, exc)
+        if isinstance(exc, RateLimitedError | ServiceUnavailableError):
+            await websocket.accept()  # so that the close code reaches the client
+        await websocket.close(code=exc.ws_close_code, reason=close_reason(exc.message))
         return
     try:
         await websocket.accept()

@@ -52,20 +52,26 @@ class Ingress:
         direct_port: int | None = None,
         batching: dict[str, Any] | None = None,
     ) -> None:
+        # Read once, where the replica runs (its environment is the deployment's).
+        self.settings = load_settings()
         call_frames = serve_metrics.Histogram(
             "posecoach_pose_call_frames",
             "Frames per call from an ingress replica to the pose deployment",
             boundaries=[float(b) for b in BATCH_BUCKETS],
         )
         self.pose_client = serve_pose_client(
-            pose, observe=lambda size, _s: call_frames.observe(size), **(batching or {})
+            pose,
+            observe=lambda size, _s: call_frames.observe(size),
+            # A frame's answer is no use after WS_FRAME_TIMEOUT_S, nor is its call's.
+            call_timeout_s=self.settings.ws_frame_timeout_s,
+            **(batching or {}),
         )
         self.direct = (
             DirectServer(direct_bind_host(direct_host), direct_port) if direct_port else None
         )
 
     def __serve_build_asgi_app__(self) -> Starlette:
-        settings = load_settings()
+        settings = self.settings
         app = create_app(
             settings,
             pose_client=self.pose_client,

@@ -13,140 +13,36 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import random
-import shutil
-import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 import pytest
-import yaml
 from websockets.asyncio.client import connect
 
 from tests.clips import CLIP, clip_jpegs
-from tests.conftest import REPO_ROOT, TEST_SECRET, register_over_http
-
-SCRIPT = REPO_ROOT / "scripts" / "local-cluster"
-
-
-def _harness_missing() -> str | None:
-    """Why scripts/local-cluster cannot run here, or None."""
-    if os.geteuid() != 0:
-        return "needs root (network namespaces, a bridge)"
-    for tool in ("ip", "redis-server", "redis-cli", "runuser"):
-        if shutil.which(tool) is None:
-            return f"{tool} not found"
-    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")) and not os.environ.get("PG_BIN"):
-        return "PostgreSQL server binaries not found"
-    return None
-
+from tests.conftest import register_over_http
+from tests.system.cluster import Cluster, history_len, local_cluster
 
 pytestmark = [
     pytest.mark.once,  # the cluster has a database of its own
     pytest.mark.ray,
-    pytest.mark.skipif(_harness_missing() is not None, reason=str(_harness_missing())),
 ]
 needs_clip = pytest.mark.skipif(not CLIP.exists(), reason=f"shared clip {CLIP} not present")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _free_net() -> str:
-    """A /24 of 10.77.x.0 no interface here uses yet (its first three octets)."""
-    used = subprocess.run(["ip", "-o", "-4", "addr"], capture_output=True, text=True).stdout
-    while True:
-        net = f"10.77.{random.randint(1, 254)}"
-        if f" {net}." not in used:
-            return net
-
-
-@dataclass
-class Cluster:
-    """A running local cluster: its environment, and the ingress URLs `start` printed."""
-
-    env: dict[str, str]
-    urls: list[str] = field(default_factory=list)
-
-    @property
-    def base(self) -> str:
-        """``host:port`` of the first ingress replica (node 1's)."""
-        return self.urls[0].removeprefix("http://").rstrip("/")
-
-    def net(self) -> str:
-        """The bridge's /24, as its first three octets."""
-        return self.env["CLUSTER_NET"]
-
-    def run(self, *command: str) -> str:
-        done = subprocess.run(
-            [str(SCRIPT), *command], env=self.env, capture_output=True, text=True, timeout=600
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout
-
-    def start(self) -> None:
-        out = self.run("start")
-        self.urls = [
-            line.split()[-1] for line in out.splitlines() if line.startswith("ingress URL")
-        ]
-
-    def pose_replicas(self) -> int:
-        """RUNNING pose replicas, as `serve status` reports them."""
-        status = yaml.safe_load(self.run("status"))
-        app = status["applications"]["posecoach"]
-        states = app["deployments"]["PoseDeployment"]["replica_states"]
-        return int(states.get("RUNNING", 0))
 
 
 @pytest.fixture
 def start_cluster() -> Iterator[Callable[..., Cluster]]:
     """Starts scripts/local-cluster (settings as keywords) on a bridge, namespaces, ports
     and folders of this test; `stop` and the folder's removal at the end, whatever
-    happened."""
-    started: list[Cluster] = []
-
-    def start(**settings: str) -> Cluster:
-        # Short: Ray's AF_UNIX socket paths under it must stay within 107 bytes.
-        cluster_dir = tempfile.mkdtemp(prefix="pc-", dir="/tmp")
-        tag = f"pct{random.randrange(16**4):04x}"
-        env = {
-            **os.environ,
-            "CLUSTER_DIR": cluster_dir,
-            "BRIDGE": tag,
-            "NETNS_PREFIX": tag,
-            "CLUSTER_NET": _free_net(),
-            "PG_PORT": str(_free_port()),  # PostgreSQL listens on loopback too
-            "REDIS_PORT": str(_free_port()),
-            "SECRET_KEY": TEST_SECRET,
-            "ARGON2_MEMORY_KIB": "64",
-            "ARGON2_TIME_COST": "1",
-            "WS_MAX_FRAMES_PER_S": "1000",
-            "LOGIN_ATTEMPTS_PER_IP": "1000",
-            "RAY_AUTH_MODE": "disabled",  # a private test cluster on a private bridge
-            **settings,
-        }
-        cluster = Cluster(env)
-        started.append(cluster)
-        cluster.start()
-        return cluster
-
-    try:
-        yield start
-    finally:
-        for cluster in started:
-            subprocess.run([str(SCRIPT), "stop"], env=cluster.env, capture_output=True, timeout=180)
-            shutil.rmtree(cluster.env["CLUSTER_DIR"], ignore_errors=True)
+    happened. A missing tool fails the test (tests/system/cluster.py)."""
+    with ExitStack() as stack:
+        yield lambda **settings: stack.enter_context(local_cluster(**settings))
 
 
 def _replica_env(netns: str, actor: str) -> dict[str, str]:
@@ -178,7 +74,7 @@ def test_two_nodes_each_on_its_own_address_with_an_ingress_replica_each(
         assert r.status_code == 200, (url, r.text)
     # One database behind both: a user registered on node 1 is known on node 2.
     token = register_over_http(cluster.base)
-    assert _history_len(f"{addresses[1]}:{port}", token) == 0
+    assert history_len(f"{addresses[1]}:{port}", token) == 0
 
     dashboard = f"http://{addresses[0]}:{cluster.env.get('DASHBOARD_PORT', '8275')}"
     nodes = httpx.get(f"{dashboard}/api/v0/nodes", timeout=30).json()["data"]["result"]["result"]
@@ -232,16 +128,6 @@ async def _stream(base: str, stream: Stream, frames: list[bytes], stop: asyncio.
             await asyncio.sleep(1 / 15)
         await ws.send('{"type": "stop_exercise"}')
         await asyncio.wait_for(receiver, 60)
-
-
-def _history_len(base: str, token: str) -> int:
-    r = httpx.get(
-        f"http://{base}/api/exercises/history/",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    )
-    assert r.status_code == 200, r.text
-    return len(r.json())
 
 
 @pytest.mark.video
@@ -317,4 +203,4 @@ def test_scale_out_survive_a_node_and_scale_back(start_cluster: Callable[..., Cl
             assert s.processed_after_errors >= 20, "a session did not recover"
         assert s.done.get("type") == "exercise_completed", s.done
         assert s.done["saved"] is True
-        assert _history_len(cluster.base, s.token) == 1
+        assert history_len(cluster.base, s.token) == 1
