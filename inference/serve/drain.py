@@ -25,12 +25,15 @@ from collections.abc import Sequence
 POLL_S = 0.5
 
 
-def request_drain(deadline_s: int, ray: str = "ray") -> None:
-    """Ask the GCS to drain this node (Serve stops its replicas gracefully)."""
+def request_drain(deadline_s: int, ray: str = "ray", address: str | None = None) -> None:
+    """Ask the GCS (at ``address``, else the node's own cluster) to drain this node:
+    Serve stops its replicas gracefully."""
+    where = ["--address", address] if address else []
     subprocess.run(  # noqa: S603 (fixed arguments; `ray` is the operator's own command)
         [
             ray,
             "drain-node",
+            *where,
             "--reason",
             "DRAIN_NODE_REASON_PREEMPTION",
             "--reason-message",
@@ -69,9 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", required=True, help="where it listens (the pod's address)")
     parser.add_argument("--deadline-s", type=int, default=60, help="until the pod is killed")
     parser.add_argument("--ray", default="ray", help="the ray command")
+    parser.add_argument("--address", help="the GCS (host:port); default: this node's cluster")
     args = parser.parse_args(argv)
     host = args.host
-    request_drain(args.deadline_s, args.ray)
+    request_drain(args.deadline_s, args.ray, args.address)
     if wait_closed(host, args.port, args.deadline_s):
         print(f"drain: {host}:{args.port} closed; the node is drained", file=sys.stderr)
         return 0
