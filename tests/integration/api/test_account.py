@@ -100,6 +100,13 @@ def test_export_holds_every_session_with_its_details_and_every_analysis(
     assert "password" not in export.text  # no hash, no field of that name
     assert [s["details"] for s in body["sessions"]] == [DETAILS, DETAILS]
     assert [a["id"] for a in body["analyses"]] == [upload.json()["analysis_id"]]
+    # Every field the history and analyses endpoints show round-trips through the export.
+    history = app.get("/api/exercises/history/", headers=bearer(token)).json()
+    exported = {s["id"]: s for s in body["sessions"]}
+    for item in history:
+        assert {k: exported[item["id"]][k] for k in item} == item
+    listed = app.get("/api/exercises/analyses/", headers=bearer(token)).json()
+    assert [{k: a[k] for k in listed[0]} for a in body["analyses"]] == listed
 
     as_csv = app.get("/api/auth/export/?format=csv", headers=bearer(token))
     assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
