@@ -67,9 +67,6 @@ class Connection:
         self.rate_error_at = -1e9
         #: Set when the server began closing this socket for a restart.
         self.restarting = False
-        #: Set once the server closed the socket itself; its receive loop is then ended.
-        self.closed_by_server = False
-        self._task: asyncio.Task[None] | None = None
 
     async def send(self, message: dict[str, Any]) -> None:
         """Send JSON; a vanished client is not an error here (the receive loop sees it)."""
@@ -94,16 +91,9 @@ class Connection:
 
     async def run(self) -> None:
         """Receive until the client leaves, the idle timeout fires or the server stops."""
-        self._task = asyncio.current_task()
         self.registry.connected(self)
         try:
             await self._receive_loop()
-        except asyncio.CancelledError:
-            # The server closed this socket itself (a restart, an erased account) and
-            # ended the wait for the client's next message; anything else propagates.
-            if not self.closed_by_server or self._task is None:
-                raise
-            self._task.uncancel()
         finally:
             self.registry.disconnected(self)
             await self.abandon()
@@ -134,17 +124,14 @@ class Connection:
         the database), then close with 1012 so the client reconnects elsewhere."""
         self.restarting = True
         await self.finish(send_summary=True)
-        await self._close(RESTART_CLOSE_CODE, "service restart: reconnect", by_server=True)
+        await self._close(RESTART_CLOSE_CODE, "service restart: reconnect")
 
-    async def _close(self, code: int, reason: str, *, by_server: bool = False) -> None:
-        """Close the socket (if still open); ``by_server``: also end the wait for the
-        client's next message, which would otherwise last until the idle timeout."""
-        self.closed_by_server = self.closed_by_server or by_server
+    async def _close(self, code: int, reason: str) -> None:
+        """Close the socket unless it is closed already (the server may have closed it
+        for a restart while the idle timeout fired); the client's answering close then
+        ends the receive loop."""
         with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
             await self.ws.close(code=code, reason=reason)
-        task = self._task
-        if by_server and task is not None and task is not asyncio.current_task():
-            task.cancel()
 
     async def close_dropped(self) -> None:
         """The account was deleted: drop the session unsaved, close with 4401."""
@@ -155,7 +142,7 @@ class Connection:
             await scheduler.cancel()
         if session is not None:
             self.registry.discard(session)
-        await self._close(4401, "this account was deleted", by_server=True)
+        await self._close(4401, "this account was deleted")
 
     async def end_at_max_length(self) -> None:
         """The started exercise reached WS_MAX_SESSION_S: save it; the socket stays open."""
