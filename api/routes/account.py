@@ -27,6 +27,7 @@ from api.http import read_json, read_query
 from api.openapi import Operation, documented, query_params
 from api.routes.analyses import analysis_out
 from api.routes.auth import issue_pair, token_response
+from api.routes.exercises import history_item
 from api.schemas import (
     AccountDeleteIn,
     ExportOut,
@@ -89,18 +90,9 @@ async def change_password(request: Request) -> Response:
 
 
 def _session_export(row: ExerciseSession) -> SessionExport:
+    # The history's fields, as the history shows them, plus what only the export holds.
     return SessionExport(
-        id=row.id or 0,
-        exercise_type=row.exercise_type,
-        date=repo.as_utc(row.started_at),
-        reps=row.reps,
-        form_accuracy=row.form_accuracy,
-        duration=row.duration_s,
-        good_reps=row.good_reps,
-        calories=row.calories,
-        source=row.source,
-        session_key=row.session_key,
-        details=row.details,
+        **history_item(row).model_dump(), session_key=row.session_key, details=row.details
     )
 
 

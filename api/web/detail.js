@@ -4,7 +4,7 @@
 // from history (GET /api/exercises/history/{id}/) and for the live summary
 // (exercise_completed), which carry the same summary fields.
 
-import { textTable } from "./progress.js";
+import { element, textTable } from "./progress.js";
 
 /** Exercises whose lifting (concentric) phase comes first: the weight goes up, pauses at
  * the top, comes down (inference/analyzers: lifts_toward_work). Their pause in the middle
@@ -15,17 +15,6 @@ const COLOURS = { down: "#0b6bcb", pause: "#8a8f98", up: "#2e7d32", fault: "#b32
 const LANE_H = 26;
 const AXIS_H = 22;
 const TOP = 18;
-
-function element(tag, props = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
 
 function seconds(value) {
   return typeof value === "number" ? `${value.toFixed(1)} s` : "–";

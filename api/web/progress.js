@@ -8,7 +8,8 @@ const DAY_S = 86400;
 /** Series colours: readable on light and dark backgrounds. */
 const PALETTE = ["#0b6bcb", "#2e7d32", "#c2410c", "#7e22ce", "#0e7490", "#a16207", "#be185d"];
 
-function element(tag, props = {}, children = []) {
+/** A DOM element with ``class``, ``text`` or attributes, and children. */
+export function element(tag, props = {}, children = []) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (key === "class") node.className = value;
