@@ -59,11 +59,27 @@ def _start_with_frames(client: TestClient, token: str, frames: int = 3) -> Any:
     return ws
 
 
-def _shut_down(client: TestClient) -> threading.Thread:
-    """Run the app's lifespan shutdown on a thread, as Serve stops a replica."""
-    thread = threading.Thread(target=client.__exit__, args=(None, None, None))
-    thread.start()
-    return thread
+class _Shutdown:
+    """A replica's shutdown in the order its lifespan runs it: first the open sockets end
+    (summary, 1012), while the test reads them like a client; then the rest of the
+    lifespan's shutdown (final save pass, outbox hand-off).
+
+    The sockets' part runs on a thread through the client's portal and ends before the
+    lifespan's exit begins, so no socket outlives the portal the test reads it through.
+    """
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        assert client.portal is not None
+        closing = app_services(client.app).sessions.close_for_restart  # type: ignore[arg-type]
+        self._closing = threading.Thread(target=client.portal.call, args=(closing, 10.0))
+        self._closing.start()
+
+    def finish(self) -> None:
+        """Once every socket was read and closed: the rest of the lifespan's shutdown."""
+        self._closing.join(30)
+        assert not self._closing.is_alive(), "sockets still open after shutdown"
+        self.client.__exit__(None, None, None)
 
 
 def _closed_with(ws: Any) -> tuple[dict[str, Any], int]:
@@ -82,7 +98,7 @@ def test_shutdown_ends_open_sessions_saved_and_closes_1012(
     token = register_user(client)["access"]
     ws = _start_with_frames(client, token)
     idle = client.websocket_connect(f"/ws/exercise/squat/?token={token}").__enter__()
-    stopping = _shut_down(client)
+    stopping = _Shutdown(client)
     summary, code = _closed_with(ws)
     assert summary["type"] == "exercise_completed"
     assert (summary["saved"], summary["pending"]) == (True, False)
@@ -92,8 +108,7 @@ def test_shutdown_ends_open_sessions_saved_and_closes_1012(
         idle.receive_json()
     idle.__exit__(None, None, None)
     assert exc.value.code == 1012
-    stopping.join(30)
-    assert not stopping.is_alive()
+    stopping.finish()
     with TestClient(create_app(make_settings(tmp_path / "b", database_url), engine=engine)) as b:
         history = b.get("/api/exercises/history/", headers=bearer(token)).json()
     assert [item["id"] for item in history] == [summary["id"]]
@@ -128,12 +143,11 @@ def test_scale_down_during_a_database_outage_hands_the_outbox_to_another_replica
         tokens = [register_user(a)["access"] for _ in range(3)]
         sockets = [_start_with_frames(a, token) for token in tokens]
         cluster.stop()
-        stopping = _shut_down(a)
+        stopping = _Shutdown(a)
         for ws in sockets:
             summary, code = _closed_with(ws)
             assert (summary["saved"], summary["pending"], code) == (False, True, 1012)
-        stopping.join(60)
-        assert not stopping.is_alive()
+        stopping.finish()
         # Nothing stayed on the replica's disk; the pod's emptyDir goes with it.
         assert Outbox(tmp_path / "a" / "data" / "outbox.sqlite3").count() == 0
         shared = redis.Redis.from_url(redis_url)
