@@ -60,7 +60,7 @@ def extract(manifest: Path, mirrors: Path, cache: Path) -> int:
         if not _matches(target, clip["sha256"]):
             found = git_dir(mirrors, source["repo"])
             if found is None:
-                print(f"missing repository {source['repo']}: clone it to {mirrors}", file=sys.stderr)
+                print(f"missing {source['repo']}: clone it into {mirrors}", file=sys.stderr)
                 failures += 1
                 continue
             blob = subprocess.run(

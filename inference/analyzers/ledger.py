@@ -10,7 +10,7 @@ and only then is it reported, placed in a set and checked for fatigue
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -54,6 +54,10 @@ class Judge(Protocol):
 
     def score(self, faults: tuple[str, ...]) -> float:
         """0..100 for a rep with these faults."""
+        ...
+
+    def ranked(self, faults: Iterable[str]) -> tuple[str, ...]:
+        """Faults without repeats, the most important first."""
         ...
 
 
@@ -115,7 +119,7 @@ class RepLedger:
     def count(self, cycle: Cycle, channel: str, t: float) -> tuple[str, ...] | None:
         """Count a finished cycle; returns the faults to give feedback on (None: none new)."""
         frames = self._history.frames_between(cycle.start_s, cycle.end_s)
-        faults = tuple(self._judge.judge(frames, cycle, channel))
+        faults = self._judge.ranked(self._judge.judge(frames, cycle, channel))
         for other in reversed(self._counted[-3:]):
             if other.channel != channel and _overlap(other.cycle, cycle) >= MERGE_OVERLAP:
                 return self._merge(other, cycle, channel, faults)

@@ -33,10 +33,10 @@ class PushupAnalyzer(RepAnalyzer):
     rest_stage = "up"
     work_stage = "down"
     fault_messages = {
-        "partial_range": "Lower your chest until your elbows reach 90 degrees",
-        "no_lockout": "Straighten your arms fully at the top",
         "hip_sag": "Tighten your core: your hips are sagging",
         "hip_pike": "Lower your hips into a straight line with your shoulders and ankles",
+        "partial_range": "Lower your chest until your elbows reach 90 degrees",
+        "no_lockout": "Straighten your arms fully at the top",
     }
 
     def make_machine(self, channel: str) -> RepStateMachine:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from abc import abstractmethod
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,7 +77,9 @@ class RepAnalyzer(ExerciseAnalyzer):
     #: the concentric (lifting) phase moves toward the work position (curl, press), not
     #: back to rest (squat, push-up, lunge).
     lifts_toward_work = False
-    #: fault name -> feedback text a person can act on.
+    #: fault name -> feedback text a person can act on, the most important fault first
+    #: (injury risk before range of motion): a rep's faults are listed, and its cue is
+    #: spoken, in this order.
     fault_messages: dict[str, str] = {}
     #: fault name -> score penalty (default 30).
     fault_penalties: dict[str, float] = {}
@@ -119,6 +122,11 @@ class RepAnalyzer(ExerciseAnalyzer):
     ) -> float:
         """Range of motion in degrees; by default the signal's, when it is an angle."""
         return cycle.peak - rest_level
+
+    def ranked(self, faults: Iterable[str]) -> tuple[str, ...]:
+        """``faults`` without repeats, the most important first (:attr:`fault_messages`)."""
+        order = {name: i for i, name in enumerate(self.fault_messages)}
+        return tuple(sorted(dict.fromkeys(faults), key=lambda f: order.get(f, len(order))))
 
     def score(self, faults: tuple[str, ...]) -> float:
         """0..100: 100 less each fault's penalty (:attr:`fault_penalties`, default 30)."""
@@ -229,7 +237,8 @@ class RepAnalyzer(ExerciseAnalyzer):
         elif t <= self._feedback_until:
             feedback = self._feedback
         elif m.cues:
-            feedback = self.fault_messages.get(m.cues[0], m.cues[0])
+            first = self.ranked(m.cues)[0]
+            feedback = self.fault_messages.get(first, first)
         else:
             feedback = m.problem or ""
         return {

@@ -37,8 +37,8 @@ class ShoulderPressAnalyzer(RepAnalyzer):
     sided = True
     lifts_toward_work = True
     fault_messages = {
-        "incomplete_lockout": "Press all the way up until your arms are straight",
         "back_arch": "Squeeze your glutes and keep your ribs down: don't lean back",
+        "incomplete_lockout": "Press all the way up until your arms are straight",
     }
 
     def make_machine(self, channel: str) -> RepStateMachine:

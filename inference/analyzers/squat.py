@@ -39,10 +39,10 @@ class SquatAnalyzer(RepAnalyzer):
     rest_stage = "up"
     work_stage = "down"
     fault_messages = {
-        "shallow": "Squat deeper: bring your thighs to parallel",
-        "torso_lean": "Keep your chest up: you are leaning too far forward",
-        "knees_forward": "Sit back into your hips: your knees travel too far past your toes",
         "knees_cave": "Push your knees out over your toes",
+        "torso_lean": "Keep your chest up: you are leaning too far forward",
+        "shallow": "Squat deeper: bring your thighs to parallel",
+        "knees_forward": "Sit back into your hips: your knees travel too far past your toes",
     }
     fault_penalties = {"shallow": 40.0}
 

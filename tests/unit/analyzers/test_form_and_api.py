@@ -130,3 +130,27 @@ def test_plank_sag_is_held_but_marked() -> None:
         a.update(make_pose(Body(pitch=85, arm=90, elbow=90, hip=-28, yaw=90)), i / 30)
     s = a.summary()
     assert s.hold_s > 8 and s.form_accuracy < 20 and "hip_sag" in s.fault_counts
+
+
+def test_a_rep_speaks_its_most_important_fault() -> None:
+    """Sagging hips (injury risk) outrank a short range: the rep's cue and its first
+    listed fault are the sag, whatever order the judge found them in."""
+    a = create_analyzer("pushup")
+    spoken = set()
+    for t, d in depth_profile(2, 2.0, 30.0):
+        body = Body(pitch=85, arm=90 - 70 * d, elbow=5 + 69 * d, hip=-30, yaw=90)
+        spoken.add(a.update(make_pose(body), t).metrics["form_feedback"])
+    reps = a.summary().rep_details
+    assert len(reps) == 2
+    assert all(r.faults[:2] == ("hip_sag", "partial_range") for r in reps)
+    assert "Tighten your core: your hips are sagging" in spoken
+    assert "Lower your chest until your elbows reach 90 degrees" not in spoken
+
+
+def test_faults_are_ranked_by_importance_without_repeats() -> None:
+    squat = create_analyzer("squat")
+    assert squat.ranked(["shallow", "knees_forward", "knees_cave", "shallow"]) == (  # type: ignore[attr-defined]
+        "knees_cave",
+        "shallow",
+        "knees_forward",
+    )
