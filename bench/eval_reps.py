@@ -28,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.form_eval import clip_outcomes, precision_recall
 from inference.analyzers import SessionSummary, create_analyzer
 from inference.types import Pose
 
@@ -143,7 +144,11 @@ def evaluate(manifest: Path, cache: Path | None) -> dict[str, Any]:
             "good_reps": s.good_reps,
             "form_accuracy": s.form_accuracy,
             "faults": s.fault_counts,
+            "view": f"{v.get('view', '?')}/{v.get('camera', '?')}",
+            "split": v.get("split", "all"),
         }
+        if "form" in v:
+            row["form_outcomes"] = clip_outcomes(v, s.rep_details)
         if v["exercise"] == "plank" and hold is not None:
             row |= {
                 "counted_reps": None,
@@ -166,19 +171,30 @@ def evaluate(manifest: Path, cache: Path | None) -> dict[str, Any]:
                 row["true_good_reps"] = v["good_reps"]
                 row["rep_faults"] = [list(r.faults) for r in s.rep_details]
         clips.append(row)
+    held_back = [c for c in clips if c["split"] == "held_back"]
+    return {
+        **_scores(clips),
+        "held_back": _scores(held_back) if held_back else None,
+        "clips": clips,
+        "landmarks": "cache" if cache is not None else "project engine",
+    }
+
+
+def _scores(clips: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counting per exercise and per view, hold errors and form cues, over ``clips``."""
     judged = [c for c in clips if "rel_error" in c and not c.get("sanity_only")]
-    per_ex: dict[str, dict[str, float]] = {}
-    for ex in sorted({c["exercise"] for c in judged}):
-        rows = [c for c in judged if c["exercise"] == ex]
-        per_ex[ex] = _figures(rows)
     holds = [c["hold_error"] for c in clips if "hold_error" in c]
     return {
         **_figures(judged),
         "plank_hold_error": max(holds) if holds else None,
-        "per_exercise": per_ex,
-        "clips": clips,
-        "landmarks": "cache" if cache is not None else "project engine",
+        "per_exercise": _grouped(judged, "exercise"),
+        "per_view": _grouped(judged, "view"),
+        "form": precision_recall([c["form_outcomes"] for c in clips if "form_outcomes" in c]),
     }
+
+
+def _grouped(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, float]]:
+    return {k: _figures([r for r in rows if r[key] == k]) for k in sorted({r[key] for r in rows})}
 
 
 def _figures(rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -211,16 +227,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(res))
         return 0
-    for c in res["clips"]:
+    _print_clips(res["clips"])
+    if "mid_set_starts" in res:
+        print(f"mid-set starts: {res['mid_set_starts']}")
+    _print_scores("whole set", res)
+    if res["held_back"] is not None:
+        _print_scores("held-back half", res["held_back"])
+    print(f"landmarks: {res['landmarks']}")
+    return 0
+
+
+def _print_clips(clips: list[dict[str, Any]]) -> None:
+    for c in clips:
+        head = f"{c['file']:48s} {c['exercise']:14s} {c['view']:20s} {c['split']:9s}"
         if "hold_error" in c:
             print(
-                f"{c['file']:48s} {c['exercise']:14s} hold {c['hold_s']:.1f}s / "
-                f"{c['true_hold_s']}s  err {100 * c['hold_error']:.1f}%"
+                f"{head} hold {c['hold_s']:.1f}s / {c['true_hold_s']}s  "
+                f"err {100 * c['hold_error']:.1f}%"
             )
         elif "robustness" in c:
-            print(
-                f"{c['file']:48s} {c['exercise']:14s} counted {c['counted_reps']}  robustness: ok"
-            )
+            print(f"{head} counted {c['counted_reps']}  robustness: ok")
         else:
             extra = ""
             if len(c["accepted_reps"]) > 1:
@@ -231,18 +257,25 @@ def main(argv: list[str] | None = None) -> int:
                 extra += f"  good {c['good_reps']}/{c['true_good_reps']}"
             extra += "  (sanity only, not in MAE/OBO)" if c.get("sanity_only") else ""
             print(
-                f"{c['file']:48s} {c['exercise']:14s} true {c['scored_against']:3d} counted "
-                f"{c['counted_reps']:3d} err {c['error']:+d}{extra}"
+                f"{head} true {c['scored_against']:3d} counted {c['counted_reps']:3d} "
+                f"err {c['error']:+d}{extra}"
             )
-    for ex, f in res["per_exercise"].items():
-        print(f"{ex:14s} MAE {f['mae']:.3f} OBO {f['obo']:.2f} (n={f['n']})")
-    if "mid_set_starts" in res:
-        print(f"mid-set starts: {res['mid_set_starts']}")
+
+
+def _print_scores(title: str, res: dict[str, Any]) -> None:
+    print(f"== {title}")
+    for group in ("per_exercise", "per_view"):
+        for name, f in res[group].items():
+            print(f"  {name:20s} MAE {f['mae']:.3f} OBO {f['obo']:.2f} (n={f['n']})")
+    for label, f in res["form"].items():
+        print(
+            f"  form {label:22s} precision {f['precision']} recall {f['recall']} "
+            f"(tp {f['tp']} fp {f['fp']} fn {f['fn']})"
+        )
     print(
-        f"overall MAE {res['mae']:.3f} OBO {res['obo']:.2f} (n={res['n']}); "
-        f"plank hold error {res['plank_hold_error']}; landmarks: {res['landmarks']}"
+        f"  overall MAE {res['mae']:.3f} OBO {res['obo']:.2f} (n={res['n']}); "
+        f"worst plank hold error {res['plank_hold_error']}"
     )
-    return 0
 
 
 if __name__ == "__main__":

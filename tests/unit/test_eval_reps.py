@@ -62,3 +62,28 @@ def test_mid_set_starts_count_what_is_left_and_never_more(tmp_path: Path) -> Non
     assert res["more"] == 0 and res["missed"] == 0
     # A start before a rep's work position still counts that rep.
     assert res["caught"] > 0
+
+
+def test_views_and_the_held_back_half_are_scored_apart(tmp_path: Path) -> None:
+    for name, reps in (("a", 3), ("b", 3), ("c", 3)):
+        _cache(tmp_path / f"{name}.npz", reps)
+    manifest = tmp_path / "manifest.json"
+    videos = [
+        {"file": "a.mp4", "exercise": "squat", "reps": 3, "view": "front", "split": "tune"},
+        {"file": "b.mp4", "exercise": "squat", "reps": 5, "view": "side", "split": "held_back"},
+        {
+            "file": "c.mp4",
+            "exercise": "squat",
+            "reps": 3,
+            "view": "front",
+            "camera": "low",
+            "split": "held_back",
+        },
+    ]
+    manifest.write_text(json.dumps({"videos": videos}))
+    res = evaluate(manifest, tmp_path)
+    assert res["n"] == 3 and res["obo"] == round(2 / 3, 4)
+    assert set(res["per_view"]) == {"front/?", "side/?", "front/low"}
+    assert res["per_view"]["side/?"] == {"mae": 0.4, "obo": 0.0, "n": 1}
+    held = res["held_back"]
+    assert held["n"] == 2 and held["obo"] == 0.5 and held["mae"] == 0.2
