@@ -7,6 +7,7 @@ itself is test_upload_jobs.py's, what the upload refuses test_uploads.py's.
 from __future__ import annotations
 
 import random
+import struct
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -186,3 +187,38 @@ def test_a_video_that_does_not_decode_is_refused_in_words(app: App, tmp_path: Pa
     }
     response = app.upload("x.webm", b"\x1a\x45\xdf\xa3" + b"\x00" * 200, "video/webm")
     assert response.status_code == 415 and "not a video that can be decoded" in response.text
+
+
+#: MP4 boxes that state the video's duration, and where the 32-bit value sits in each.
+DURATION_FIELDS = ((b"mvhd", 16), (b"tkhd", 20), (b"mdhd", 16))
+
+
+def _mp4_claiming(path: Path, factor: float) -> Path:
+    """A 20-frame, 0.8 s MP4 whose headers claim ``factor`` times its real duration."""
+    video = videos.write(path, videos.every(25, 20))
+    data = bytearray(video.read_bytes())
+    for box, offset in DURATION_FIELDS:
+        at = data.find(box) + 4 + offset
+        assert data[at - offset] == 0  # version 0 box: 32-bit fields
+        told = struct.unpack_from(">I", data, at)[0]
+        struct.pack_into(">I", data, at, min(round(told * factor), 2**32 - 1))
+    video.write_bytes(bytes(data))
+    return video
+
+
+@pytest.mark.parametrize("factor", [0.05, 50_000.0], ids=["too-short", "absurd"])
+def test_a_header_that_lies_about_the_duration_is_not_believed(
+    app: App, tmp_path: Path, factor: float
+) -> None:
+    video = _mp4_claiming(tmp_path / "lying.mp4", factor)
+    data = video.read_bytes()
+    mdhd = data.find(b"mdhd") + 4
+    timescale, claimed = struct.unpack_from(">II", data, mdhd + 12)
+    assert claimed / timescale == pytest.approx(0.8 * factor, rel=0.05)  # what it claims
+    response = app.upload("lying.mp4", video.read_bytes(), "video/mp4")
+    assert response.status_code == 201, response.text
+    job = app.finished(response.json()["analysis_id"])
+    assert job["status"] == "done", job
+    assert job["progress"]["frames_done"] == job["progress"]["frames_total"] == 20
+    assert job["video_duration_s"] == pytest.approx(0.8, abs=0.01)
+    assert app.pose.times == pytest.approx(videos.every(25, 20), abs=1e-3)

@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from db import upload_chunks
+from tests import videos
 from tests.conftest import bearer, make_settings, register_user, write_video
 
 UPLOAD = "/api/exercises/squat/upload/"
@@ -143,13 +144,16 @@ def test_bad_files_are_refused(
     uploads.assert_refused(uploads.post(files), status, words)
 
 
+@pytest.mark.parametrize("size", [(4208, 32), (16000, 16), (16, 16000)])
 def test_frames_larger_than_live_ones_are_refused_before_decoding(
-    uploads: Uploads, tmp_path: Path
+    uploads: Uploads, tmp_path: Path, size: tuple[int, int]
 ) -> None:
-    # 4208 x 32: small on disk, one side over the 4096 px that live frames may have.
-    wide = write_video(tmp_path / "wide.mp4", 0.2, size=(4208, 32)).read_bytes()
+    # Small on disk, one side over the 4096 px that live frames may have: refused from
+    # the stream's header, before a frame of (up to) 16000 px is decoded.
+    wide = videos.write(tmp_path / "wide.mp4", videos.every(30, 3), size=size).read_bytes()
     response = uploads.post({"video": ("wide.mp4", wide, "video/mp4")})
-    uploads.assert_refused(response, 413, "4208x32; at most 4096 pixels per side")
+    width, height = size
+    uploads.assert_refused(response, 413, f"{width}x{height}; at most 4096 pixels per side")
 
 
 def test_truncated_mp4_is_refused(uploads: Uploads, small_mp4: bytes) -> None:
