@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from inference.analyzers import geometry as g
+from inference.types import LandmarkIndex as L
 from inference.types import Pose
 
 
@@ -38,6 +39,24 @@ def upper_arm_angle(pose: Pose, s: g.Side) -> float:
     if not g.visible(pose, (s.hip,)):
         return math.nan
     return g.joint_angle(pose, s.hip, s.shoulder, s.elbow, world=g.view(pose) != g.SIDE)
+
+
+def forearm_elevation(pose: Pose, s: g.Side) -> float:
+    """Forearm angle from hanging straight down the torso, in degrees (world space).
+
+    With the upper arm by the side it equals the elbow's flexion, but it needs no upper
+    arm: a curl seen from the front moves the forearm toward the camera, where the
+    model's depth is poorest and the elbow angle reads short, while the forearm's rise
+    along the torso stays plain. NaN when the torso or the forearm has no length.
+    """
+    w = pose.world.astype(np.float64)
+    down = (w[L.LEFT_HIP] + w[L.RIGHT_HIP] - w[L.LEFT_SHOULDER] - w[L.RIGHT_SHOULDER]) / 2
+    forearm = w[s.wrist] - w[s.elbow]
+    lengths = float(np.linalg.norm(down)) * float(np.linalg.norm(forearm))
+    if lengths < 1e-9:
+        return math.nan
+    cosine = float(np.dot(forearm, down)) / lengths
+    return math.degrees(math.acos(max(-1.0, min(1.0, cosine))))
 
 
 def wrist_height(pose: Pose, s: g.Side) -> float:

@@ -55,7 +55,10 @@ class BicepCurlAnalyzer(RepAnalyzer):
         signals: dict[str, float] = {}
         feats: dict[str, float] = {}
         for s in sides:
-            signals[s.name] = 180.0 - arms.elbow_angle(pose, s)
+            # Whichever reads the curl further: the elbow's flexion (true whatever the
+            # upper arm does) or the forearm's rise (true whatever the camera's depth).
+            readings = (180.0 - arms.elbow_angle(pose, s), arms.forearm_elevation(pose, s))
+            signals[s.name] = max((r for r in readings if math.isfinite(r)), default=math.nan)
             feats[f"upper_{s.name}"] = arms.upper_arm_angle(pose, s)
             feats[f"seen_{s.name}"] = arms.seen(pose, s)
         return Measurement(signals, feats)

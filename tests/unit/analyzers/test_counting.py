@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from inference.analyzers import create_analyzer
 from inference.types import Pose
 from tests.unit.analyzers.scenarios import SCENARIOS, Scenario, depth_profile, frames_for, run
-from tests.unit.analyzers.synth import make_pose
+from tests.unit.analyzers.synth import Body, make_pose
 
 IDS = [s.exercise for s in SCENARIOS]
 
@@ -118,3 +119,15 @@ def test_left_right_label_swap_is_no_cut(sc: Scenario) -> None:
             pose = Pose(lm, world, pose.presence, pose.image_width, pose.image_height)
         swapped.append((t, pose))
     assert run(sc.exercise, swapped)[0] == 3
+
+
+def test_curls_with_the_elbows_forward_count_on_the_forearms_rise() -> None:
+    """The upper arm 30 deg ahead of the torso (elbows drifting forward, or how the model
+    often reads a curl seen from the front): the elbow bends only to 75 deg of flexion,
+    under the 90 a curl must pass, yet the forearm rises 105 deg from hanging and the
+    hand reaches the shoulder. Each arm counts each rep."""
+    a = create_analyzer("bicep_curl")
+    for t, d in depth_profile(4, 2.0, 30.0):
+        a.update(make_pose(Body(arm=30, elbow=10 + 65 * d, yaw=0)), t)
+    s = a.summary()
+    assert s.reps == 4 and (s.reps_left, s.reps_right) == (4, 4)
