@@ -6,7 +6,6 @@ Where the video is kept, and what a job leaves behind: test_upload_storage.py.""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from inference.analyze_cli import analyze_video
 from inference.local_pose import LocalPoseClient
 from tests.clips import CLIP, CLIP_REPS
 from tests.conftest import bearer, make_settings, register_user
+from tests.upload_jobs import upload, wait_for
 
 pytestmark = [
     pytest.mark.video,
@@ -48,26 +48,6 @@ def app_client(job_settings: Settings, engine: Engine) -> Iterator[TestClient]:
         yield c
 
 
-def _upload(client: TestClient, token: str) -> int:
-    response = client.post(
-        f"/api/exercises/{EXERCISE}/upload/",
-        files={"video": ("set.mp4", CLIP.read_bytes(), "video/mp4")},
-        headers=bearer(token),
-    )
-    assert response.status_code == 201, response.text
-    job_id: int = response.json()["analysis_id"]
-    return job_id
-
-
-def _wait(client: TestClient, token: str, job_id: int, until: Any, timeout_s: float = 180) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        job = client.get(f"/api/exercises/analyses/{job_id}/", headers=bearer(token)).json()
-        if until(job) or time.monotonic() > deadline:
-            return job
-        time.sleep(0.2)
-
-
 def _without_job_fields(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in summary.items() if k not in ("source", "analysis_id")}
 
@@ -76,8 +56,8 @@ def test_upload_is_analysed_like_posecoach_analyze_and_saved_once(
     app_client: TestClient, job_settings: Settings, engine: Engine, offline: dict[str, Any]
 ) -> None:
     token = register_user(app_client)["access"]
-    job_id = _upload(app_client, token)
-    job = _wait(app_client, token, job_id, lambda j: j["status"] in ("done", "failed"))
+    job_id = upload(app_client, token, CLIP.read_bytes(), EXERCISE)
+    job = wait_for(app_client, token, job_id)
     assert job["status"] == "done", job
     assert job["progress"]["frames_done"] == job["progress"]["frames_total"] > 200
     assert job["summary"]["reps"] == offline["reps"] == CLIP_REPS
@@ -104,13 +84,13 @@ def test_job_cut_off_by_a_shutdown_finishes_once_after_the_restart(
     first = TestClient(create_app(job_settings, engine=engine, pose_client=LocalPoseClient()))
     with first:
         token = register_user(first)["access"]
-        job_id = _upload(first, token)
-        running = _wait(first, token, job_id, lambda j: j["progress"]["frames_done"] >= 30)
+        job_id = upload(first, token, CLIP.read_bytes(), EXERCISE)
+        running = wait_for(first, token, job_id, lambda j: j["progress"]["frames_done"] >= 30)
         assert running["status"] == "running", running
     # The first app is gone mid-job; its lease runs out and the next app takes the job over.
     second = TestClient(create_app(job_settings, engine=engine, pose_client=LocalPoseClient()))
     with second:
-        job = _wait(second, token, job_id, lambda j: j["status"] in ("done", "failed"))
+        job = wait_for(second, token, job_id)
         history = second.get("/api/exercises/history/", headers=bearer(token)).json()
     assert job["status"] == "done" and job["attempts"] == 2, job
     assert _without_job_fields(job["summary"]) == offline

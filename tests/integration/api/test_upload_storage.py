@@ -29,6 +29,7 @@ from db.engine import make_engine
 from inference.pose_client import ModelInfo, PoseStream
 from inference.types import FrameResult, Roi
 from tests.conftest import bearer, make_settings, register_user, write_video
+from tests.upload_jobs import upload, wait_for
 
 EXERCISE = "squat"
 
@@ -117,30 +118,6 @@ def back_engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _upload(client: TestClient, token: str, clip: bytes) -> int:
-    response = client.post(
-        f"/api/exercises/{EXERCISE}/upload/",
-        files={"video": ("set.mp4", clip, "video/mp4")},
-        headers=bearer(token),
-    )
-    assert response.status_code == 201, response.text
-    job_id: int = response.json()["analysis_id"]
-    return job_id
-
-
-def _wait(client: TestClient, token: str, job_id: int, until: Any, timeout_s: float = 60) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        job = client.get(f"/api/exercises/analyses/{job_id}/", headers=bearer(token)).json()
-        if until(job) or time.monotonic() > deadline:
-            return job
-        time.sleep(0.1)
-
-
-def _ended(job: Any) -> bool:
-    return job["status"] in ("done", "failed")
-
-
 def _run_elsewhere(
     replicas: Replicas, back_engine: Engine, spy: SpyPoseClient, clip: bytes
 ) -> tuple[Any, list[Any]]:
@@ -148,11 +125,11 @@ def _run_elsewhere(
     returns the job and the history, both read through the front replica."""
     with replicas.receiver(replicas.front, replicas.engine) as front:
         token = register_user(front)["access"]
-        job_id = _upload(front, token, clip)
+        job_id = upload(front, token, clip, EXERCISE)
         assert replicas.chunks(job_id) == 1
         app = create_app(replicas.back, engine=back_engine, pose_client=spy)
         with TestClient(app):
-            job = _wait(front, token, job_id, _ended)
+            job = wait_for(front, token, job_id)
         history = front.get("/api/exercises/history/", headers=bearer(token)).json()
     return job, history
 
@@ -194,12 +171,12 @@ def test_a_job_whose_video_is_gone_fails_with_a_reason(
 ) -> None:
     with replicas.receiver(replicas.front, replicas.engine) as front:
         token = register_user(front)["access"]
-        job_id = _upload(front, token, clip)
+        job_id = upload(front, token, clip, EXERCISE)
     with replicas.engine.begin() as c:
         c.execute(text("DELETE FROM upload_chunks"))
     spy = SpyPoseClient(private_tempdir)
     with TestClient(create_app(replicas.back, engine=back_engine, pose_client=spy)) as back:
-        job = _wait(back, token, job_id, _ended)
+        job = wait_for(back, token, job_id)
         assert back.get("/api/exercises/history/", headers=bearer(token)).json() == []
     assert job["status"] == "failed" and "gone" in job["error"], job
     assert spy.seen is None and list(private_tempdir.iterdir()) == []
@@ -211,13 +188,13 @@ def test_a_job_cut_off_keeps_its_video_for_the_next_try_but_no_temporary_copy(
     spy = SpyPoseClient(private_tempdir, mode="hold")
     with replicas.receiver(replicas.front, replicas.engine) as front:
         token = register_user(front)["access"]
-        job_id = _upload(front, token, clip)
+        job_id = upload(front, token, clip, EXERCISE)
         with TestClient(create_app(replicas.back, engine=back_engine, pose_client=spy)):
             deadline = time.monotonic() + 30
             while spy.seen is None and time.monotonic() < deadline:
                 time.sleep(0.05)
         # The back replica stopped mid-job (its lease runs out; any replica runs it again).
-        job = _wait(front, token, job_id, lambda j: True)
+        job = wait_for(front, token, job_id, lambda j: True)
     _assert_copied_to_a_private_file(spy)
     assert job["status"] == "running", job
     assert replicas.chunks(job_id) == 1 and list(private_tempdir.iterdir()) == []
@@ -226,7 +203,7 @@ def test_a_job_cut_off_keeps_its_video_for_the_next_try_but_no_temporary_copy(
 def test_a_job_given_up_loses_its_video(replicas: Replicas, clip: bytes) -> None:
     with replicas.receiver(replicas.front, replicas.engine) as front:
         token = register_user(front)["access"]
-        job_id = _upload(front, token, clip)
+        job_id = upload(front, token, clip, EXERCISE)
     with replicas.engine.begin() as c:  # interrupted as often as allowed
         c.execute(text("UPDATE upload_analyses SET attempts = 3"))
     with Session(replicas.engine) as db:
