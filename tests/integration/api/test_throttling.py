@@ -38,6 +38,18 @@ def _concurrent_logins(client: TestClient, email: str, n: int, **headers: str) -
     return client.portal.call(burst)
 
 
+def _login_from(client: TestClient, email: str, address: str, password: str) -> int:
+    """One login as the client at ``address`` (behind a trusted proxy); its status."""
+    return client.post(
+        "/api/auth/login/",
+        json={"email": email, "password": password},
+        headers={"X-Forwarded-For": address},
+    ).status_code
+
+
+WRONG = "wrong password"
+
+
 def test_concurrent_wrong_logins_count_each_attempt(client: TestClient) -> None:
     # On main all 30 were evaluated (30 x 401): the check ran before the argon2 await
     # and the count after it. Reserved before verifying, at most the limit are checked.
@@ -80,15 +92,10 @@ def test_forwarded_for_from_a_trusted_proxy_is_the_client(
     with TestClient(create_app(settings, engine=engine)) as client:
         email = register_user(client)["user"]["email"]
 
-        def attempt(address: str) -> int:
-            return client.post(
-                "/api/auth/login/",
-                json={"email": email, "password": "wrong password"},
-                headers={"X-Forwarded-For": address},
-            ).status_code
-
-        assert [attempt("203.0.113.7") for _ in range(3)] == [401, 401, 429]
-        assert attempt("198.51.100.9") == 401  # a different client behind the same proxy
+        codes = [_login_from(client, email, "203.0.113.7", WRONG) for _ in range(3)]
+        assert codes == [401, 401, 429]
+        # A different client behind the same proxy.
+        assert _login_from(client, email, "198.51.100.9", WRONG) == 401
 
 
 def test_a_strangers_wrong_guesses_do_not_lock_the_owner_out(
@@ -105,12 +112,8 @@ def test_a_strangers_wrong_guesses_do_not_lock_the_owner_out(
     with TestClient(create_app(settings, engine=engine)) as client:
         email = register_user(client)["user"]["email"]
 
-        def attempt(address: str, password: str = "wrong password") -> int:  # noqa: S107
-            return client.post(
-                "/api/auth/login/",
-                json={"email": email, "password": password},
-                headers={"X-Forwarded-For": address},
-            ).status_code
+        def attempt(address: str, password: str = WRONG) -> int:
+            return _login_from(client, email, address, password)
 
         stranger, owner = "203.0.113.66", "198.51.100.20"
         assert [attempt(stranger) for _ in range(6)] == [401] * 5 + [429]
@@ -129,12 +132,8 @@ def test_guesses_from_one_address_slow_down_while_the_owner_gets_in(
     with TestClient(create_app(settings, engine=engine)) as client:
         email = register_user(client)["user"]["email"]
 
-        def attempt(address: str, password: str = "wrong password") -> int:  # noqa: S107
-            return client.post(
-                "/api/auth/login/",
-                json={"email": email, "password": password},
-                headers={"X-Forwarded-For": address},
-            ).status_code
+        def attempt(address: str, password: str = WRONG) -> int:
+            return _login_from(client, email, address, password)
 
         stranger = "203.0.113.66"
         assert [attempt(stranger), attempt(stranger)] == [401, 429]  # the 2nd came too soon
