@@ -47,10 +47,15 @@ def forearm_elevation(pose: Pose, s: g.Side) -> float:
     With the upper arm by the side it equals the elbow's flexion, but it needs no upper
     arm: a curl seen from the front moves the forearm toward the camera, where the
     model's depth is poorest and the elbow angle reads short, while the forearm's rise
-    along the torso stays plain. NaN when the torso or the forearm has no length.
+    along the torso stays plain. NaN when the hips are not seen (the torso's direction
+    would rest on guessed landmarks) or a length is zero.
     """
+    if not g.visible(pose, (L.LEFT_HIP, L.RIGHT_HIP)):
+        return math.nan
+    down = g.midpoint(pose, L.LEFT_HIP, L.RIGHT_HIP, world=True) - g.midpoint(
+        pose, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, world=True
+    )
     w = pose.world.astype(np.float64)
-    down = (w[L.LEFT_HIP] + w[L.RIGHT_HIP] - w[L.LEFT_SHOULDER] - w[L.RIGHT_SHOULDER]) / 2
     forearm = w[s.wrist] - w[s.elbow]
     lengths = float(np.linalg.norm(down)) * float(np.linalg.norm(forearm))
     if lengths < 1e-9:

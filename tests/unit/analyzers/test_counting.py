@@ -131,3 +131,16 @@ def test_curls_with_the_elbows_forward_count_on_the_forearms_rise() -> None:
         a.update(make_pose(Body(arm=30, elbow=10 + 65 * d, yaw=0)), t)
     s = a.summary()
     assert s.reps == 4 and (s.reps_left, s.reps_right) == (4, 4)
+
+
+@pytest.mark.parametrize(
+    ("raised", "plane", "yaw"),
+    [(100.0, "sagittal", 0.0), (100.0, "frontal", 90.0), (170.0, "sagittal", 0.0)],
+    ids=["front_raise", "lateral_raise", "overhead"],
+)
+def test_straight_arm_raises_are_no_curls(raised: float, plane: str, yaw: float) -> None:
+    """The forearm rises with the whole arm, but the elbow stays straight."""
+    a = create_analyzer("bicep_curl")
+    for t, d in depth_profile(4, 2.0, 30.0):
+        a.update(make_pose(Body(arm=5 + raised * d, arm_plane=plane, elbow=5, yaw=yaw)), t)
+    assert a.summary().reps == 0
