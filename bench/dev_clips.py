@@ -94,7 +94,9 @@ def contact_sheet(
     tiles: list[np.ndarray] = []
     next_t = start_s
     for t, frame in read_frames(video, step=1):
-        if t < next_t or (end_s is not None and t > end_s):
+        if end_s is not None and t > end_s:
+            break
+        if t < next_t:
             continue
         next_t = t + every_s
         scale = 240 / max(frame.shape[:2])

@@ -50,6 +50,9 @@ def clip_outcomes(clip: dict[str, Any], counted: Sequence[RepDetail]) -> dict[st
     """Per label of the clip's exercise: [true positives, false positives, misses]."""
     labels = {name for name, (ex, _f) in LABEL_TO_FAULT.items() if ex == clip["exercise"]}
     faults_of = {r["rep"] - 1: set(r["faults"]) for r in clip["form"]}
+    unknown = set().union(*faults_of.values()) - labels
+    if unknown:  # a misspelt label would otherwise read as a good rep
+        raise ValueError(f"{clip.get('file')}: labels not of {clip['exercise']}: {unknown}")
     pairs = pair_reps([tuple(t) for t in clip["rep_times"]], counted)
     paired_counted = {j: i for i, j in pairs.items()}
     out: dict[str, list[int]] = {}

@@ -13,9 +13,7 @@ from tests.conftest import bearer
 Job = dict[str, Any]
 
 
-def upload(
-    client: TestClient, token: str, data: bytes, exercise: str, name: str = "set.mp4"
-) -> int:
+def upload(client: TestClient, token: str, data: bytes, exercise: str) -> int:
     """Upload ``data`` for ``exercise``; the new analysis job's id (the upload must pass)."""
     response = client.post(
         f"/api/exercises/{exercise}/upload/",

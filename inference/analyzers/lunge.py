@@ -41,8 +41,8 @@ class LungeAnalyzer(RepAnalyzer):
     sided = True
     fault_messages = {
         "front_knee_forward": "Take a longer step: your front knee is shooting past your toes",
-        "shallow": "Lower your back knee toward the floor",
         "torso_lean": "Keep your torso upright",
+        "shallow": "Lower your back knee toward the floor",
     }
 
     def make_machine(self, channel: str) -> RepStateMachine:

@@ -51,7 +51,7 @@ pytestmark = [
     pytest.mark.ray,
     pytest.mark.video,
     # Each clip is streamed in real time and each frame waits for its answer: on a loaded
-    # machine the first clip (with Serve's start) ran past the suite's 900 s.
+    # machine the first clip (with Serve's start) ran past 600 s.
     pytest.mark.timeout(1800),
     pytest.mark.skipif(not MANIFEST.exists(), reason=f"shared clips not found at {VIDEOS_DIR}"),
 ]
