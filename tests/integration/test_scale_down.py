@@ -9,6 +9,7 @@ Ray Serve runs when it stops an ingress replica.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 import time
@@ -59,27 +60,30 @@ def _start_with_frames(client: TestClient, token: str, frames: int = 3) -> Any:
     return ws
 
 
-class _Shutdown:
+@contextlib.contextmanager
+def _shutting_down(client: TestClient, sockets: list[Any]) -> Iterator[None]:
     """A replica's shutdown in the order its lifespan runs it: first the open sockets end
-    (summary, 1012), while the test reads them like a client; then the rest of the
-    lifespan's shutdown (final save pass, outbox hand-off).
+    (summary, 1012) while the block reads them as a client does; then, on leaving, the
+    rest of the lifespan's shutdown (final save pass, outbox hand-off).
 
     The sockets' part runs on a thread through the client's portal and ends before the
-    lifespan's exit begins, so no socket outlives the portal the test reads it through.
+    lifespan's exit begins, so no socket outlives the portal the test reads it through;
+    sockets the block left open (a failed assertion) are closed first, so a failure
+    cannot leave the client's thread running.
     """
-
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-        assert client.portal is not None
-        closing = app_services(client.app).sessions.close_for_restart  # type: ignore[arg-type]
-        self._closing = threading.Thread(target=client.portal.call, args=(closing, 10.0))
-        self._closing.start()
-
-    def finish(self) -> None:
-        """Once every socket was read and closed: the rest of the lifespan's shutdown."""
-        self._closing.join(30)
-        assert not self._closing.is_alive(), "sockets still open after shutdown"
-        self.client.__exit__(None, None, None)
+    assert client.portal is not None
+    closing = app_services(client.app).sessions.close_for_restart  # type: ignore[arg-type]
+    thread = threading.Thread(target=client.portal.call, args=(closing, 10.0))
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join(30)
+        for ws in sockets:
+            with contextlib.suppress(Exception):  # closed already, as a passing test does
+                ws.__exit__(None, None, None)
+        client.__exit__(None, None, None)
+    assert not thread.is_alive(), "sockets still open after shutdown"
 
 
 def _closed_with(ws: Any) -> tuple[dict[str, Any], int]:
@@ -98,17 +102,16 @@ def test_shutdown_ends_open_sessions_saved_and_closes_1012(
     token = register_user(client)["access"]
     ws = _start_with_frames(client, token)
     idle = client.websocket_connect(f"/ws/exercise/squat/?token={token}").__enter__()
-    stopping = _Shutdown(client)
-    summary, code = _closed_with(ws)
-    assert summary["type"] == "exercise_completed"
-    assert (summary["saved"], summary["pending"]) == (True, False)
-    assert summary["frames"]["processed"] == 3
-    assert code == 1012
-    with pytest.raises(WebSocketDisconnect) as exc:  # a socket with no session: 1012 too
-        idle.receive_json()
-    idle.__exit__(None, None, None)
-    assert exc.value.code == 1012
-    stopping.finish()
+    with _shutting_down(client, [ws, idle]):
+        summary, code = _closed_with(ws)
+        assert summary["type"] == "exercise_completed"
+        assert (summary["saved"], summary["pending"]) == (True, False)
+        assert summary["frames"]["processed"] == 3
+        assert code == 1012
+        with pytest.raises(WebSocketDisconnect) as exc:  # a socket with no session: 1012
+            idle.receive_json()
+        idle.__exit__(None, None, None)
+        assert exc.value.code == 1012
     with TestClient(create_app(make_settings(tmp_path / "b", database_url), engine=engine)) as b:
         history = b.get("/api/exercises/history/", headers=bearer(token)).json()
     assert [item["id"] for item in history] == [summary["id"]]
@@ -143,11 +146,10 @@ def test_scale_down_during_a_database_outage_hands_the_outbox_to_another_replica
         tokens = [register_user(a)["access"] for _ in range(3)]
         sockets = [_start_with_frames(a, token) for token in tokens]
         cluster.stop()
-        stopping = _Shutdown(a)
-        for ws in sockets:
-            summary, code = _closed_with(ws)
-            assert (summary["saved"], summary["pending"], code) == (False, True, 1012)
-        stopping.finish()
+        with _shutting_down(a, sockets):
+            for ws in sockets:
+                summary, code = _closed_with(ws)
+                assert (summary["saved"], summary["pending"], code) == (False, True, 1012)
         # Nothing stayed on the replica's disk; the pod's emptyDir goes with it.
         assert Outbox(tmp_path / "a" / "data" / "outbox.sqlite3").count() == 0
         shared = redis.Redis.from_url(redis_url)
