@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import struct
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from inference.types import FrameResult, Roi
 from inference.videofile import probe, read_frames
 from tests import videos
 from tests.conftest import bearer, make_settings, register_user
+from tests.upload_jobs import Job, wait_for
 
 UPLOAD = "/api/exercises/squat/upload/"
 
@@ -72,14 +72,8 @@ class App:
         files = {"video": (name, data, declared)}
         return self.client.post(UPLOAD, files=files, headers=bearer(self.token))
 
-    def finished(self, job_id: int, timeout_s: float = 60) -> Any:
-        deadline = time.monotonic() + timeout_s
-        path = f"/api/exercises/analyses/{job_id}/"
-        while True:
-            job = self.client.get(path, headers=bearer(self.token)).json()
-            if job["status"] in ("done", "failed") or time.monotonic() > deadline:
-                return job
-            time.sleep(0.1)
+    def finished(self, job_id: int) -> Job:
+        return wait_for(self.client, self.token, job_id, timeout_s=60)
 
 
 @pytest.fixture
