@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from inference.video_decode import VideoDecoder
 from inference.videofile import (
     VideoProbeError,
     VideoTooLargeError,
@@ -182,3 +183,12 @@ def test_decoding_stops_at_the_caps(tmp_path: Path) -> None:
     with pytest.raises(VideoTooLargeError, match="more than the 20 frames allowed"):
         probe(video, max_frames=20)
     assert probe(video, max_duration_s=2.0, max_frames=50).frames == 50
+
+
+@pytest.mark.parametrize("size", [(16000, 16), (16, 16000)])
+def test_an_oversized_frame_is_refused_on_opening_before_any_frame_is_decoded(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    video = videos.write(tmp_path / "huge.mp4", videos.every(30, 3), size=size)
+    with pytest.raises(VideoTooLargeError, match="at most 4096 pixels per side"):
+        VideoDecoder(video, max_side=4096)  # opening reads headers; frames() is never called
