@@ -71,9 +71,9 @@ class BicepCurlAnalyzer(RepAnalyzer):
         """Top from the elbow's own flexion (a swing lifts the forearm, not the squeeze);
         swing: the upper arm moving away from where it started the rep."""
         faults = []
-        flexion = [f[f"flexion_{channel}"] for f in frames if f"flexion_{channel}" in f]
-        top = max((v for v in flexion if math.isfinite(v)), default=cycle.peak)
-        if top < TOP_FLEXION:
+        flex_key = f"flexion_{channel}"
+        flexion = [f[flex_key] for f in frames if math.isfinite(f.get(flex_key, math.nan))]
+        if max(flexion, default=cycle.peak) < TOP_FLEXION:
             faults.append("incomplete_top")
         key = f"upper_{channel}"
         upper = [f[key] for f in frames if math.isfinite(f.get(key, math.nan))]

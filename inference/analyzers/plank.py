@@ -177,8 +177,5 @@ def upper_arm_tilt_deg(pose: Pose) -> float:
 
 
 def knee_bend_deg(pose: Pose, s: g.Side) -> float:
-    """Knee flexion of side ``s`` (world space), NaN when the leg is not seen."""
-    if not g.visible(pose, (s.hip, s.knee, s.ankle), 0.3):
-        return math.nan
-    w = pose.world.astype(np.float64)
-    return 180.0 - g.angle(w[s.hip], w[s.knee], w[s.ankle])
+    """Knee flexion of side ``s`` (world space); ``s`` is a side whose leg is seen."""
+    return 180.0 - g.joint_angle(pose, s.hip, s.knee, s.ankle)
