@@ -9,6 +9,13 @@ from inference.pose_client import PoseStream
 from inference.types import FrameResult
 
 
+def frame_timeout_s(first_s: float, attempt: int) -> float:
+    """How long a frame of a job's ``attempt`` (1, 2, ...) may take in the backend: the
+    first attempt as long as a live frame, each next one twice the one before, so a
+    backend that is slow rather than broken finishes the job instead of failing it."""
+    return float(first_s * 2 ** max(0, attempt - 1))
+
+
 class JobStream:
     """A :class:`~inference.pose_client.PoseStream` whose frames wait for a job credit
     (live frames first) and time out like live ones."""

@@ -31,7 +31,7 @@ from api.errors import DatabaseUnavailableError
 from api.metrics import AppMetrics
 from api.saving import SessionSaver
 from api.session_core import SessionCore
-from api.uploads.job_stream import JobStream
+from api.uploads.job_stream import JobStream, frame_timeout_s
 from api.uploads.job_video import job_video
 from api.wakeup import Wakeup
 from api.ws.scheduler import BackendCredits
@@ -139,7 +139,7 @@ class UploadWorker:
             logger.info("upload %s: taken over or deleted; stopped", job.id)
         except (PoseBackendError, TimeoutError) as exc:
             outcome = "retry"
-            retry_in = 10.0 * job.attempts
+            retry_in = self._context.settings.upload_retry_s * job.attempts
             logger.warning(
                 "upload %s: pose backend failed (%s); again in %.0f s", job.id, exc, retry_in
             )
@@ -169,7 +169,11 @@ class UploadWorker:
             exercise=job.exercise_type,
             source="upload",
             started_at=repo.as_utc(job.created_at),
-            stream=JobStream(client.open_stream(), self._credits, settings.ws_frame_timeout_s),
+            stream=JobStream(
+                client.open_stream(),
+                self._credits,
+                frame_timeout_s(settings.ws_frame_timeout_s, job.attempts),
+            ),
             body_weight_kg=user.weight if user else None,
             set_gap_s=settings.set_gap_s,
         )

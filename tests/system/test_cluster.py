@@ -137,15 +137,17 @@ def test_scale_out_survive_a_node_and_scale_back(start_cluster: Callable[..., Cl
     frames = [jpeg for _t, jpeg in clip_jpegs(str(CLIP), step=2)]
     assert cluster.pose_replicas() == 1
     streams = [Stream(register_over_http(cluster.base)) for _ in range(12)]
-    seen_up: list[int] = []
-    seen_down: list[int] = []
-    seen_after_kill: list[int] = []
+    seen_up: list[list[str]] = []
+    seen_down: list[list[str]] = []
+    seen_after_kill: list[list[str]] = []
+    both_nodes = [cluster.address(1), cluster.address(2)]
     processed_at_kill: list[int] = []
 
-    async def watch(until: float, seen: list[int], done: Any) -> None:
+    async def watch(until: float, seen: list[list[str]], done: Any) -> None:
+        """Records the nodes of the RUNNING pose replicas until ``done(nodes)`` or ``until``."""
         loop = asyncio.get_running_loop()
         while time.monotonic() < until:
-            seen.append(await loop.run_in_executor(None, cluster.pose_replicas))
+            seen.append(await loop.run_in_executor(None, cluster.running_on, "PoseDeployment"))
             if done(seen[-1]):
                 return
             await asyncio.sleep(2)
@@ -166,8 +168,12 @@ def test_scale_out_survive_a_node_and_scale_back(start_cluster: Callable[..., Cl
         rest = [
             asyncio.create_task(_stream(cluster.base, s, frames, rest_stop)) for s in streams[1:]
         ]
-        # 12 streams (180 frames/s): more than one replica computes.
-        await watch(time.monotonic() + 120, seen_up, lambda n: n >= 3)
+        # 12 streams (180 frames/s): more than one replica computes, on both nodes (the
+        # head has room for one pose replica at most). How many more is the policy's call
+        # on the engines' busy share: on a machine that other work keeps busy the ingress
+        # feeds less, and 2 replicas can be the right answer, so the drill waits for both
+        # nodes rather than for a count.
+        await watch(time.monotonic() + 120, seen_up, lambda n: sorted(set(n)) == both_nodes)
         # A node fails mid-session: every process of node 2 (its namespace), the replicas
         # on it included (a raylet killed alone lets its workers finish the calls they
         # hold: no frame errs). The ingress, where the sessions live, is on the head, which
@@ -176,10 +182,10 @@ def test_scale_out_survive_a_node_and_scale_back(start_cluster: Callable[..., Cl
         # was out to one of them at that instant is chance, so the drill is judged by the
         # replicas lost and the sessions going on; a frame that did err must be followed by
         # answers.
-        up = seen_up[-1]
+        up = len(seen_up[-1])
         processed_at_kill.extend(s.processed for s in streams)
         await loop.run_in_executor(None, cluster.run, "kill-node", "2")
-        await watch(time.monotonic() + 90, seen_after_kill, lambda n: n < up)
+        await watch(time.monotonic() + 90, seen_after_kill, lambda n: len(n) < up)
         await recovered(time.monotonic() + 60)
         await loop.run_in_executor(None, cluster.run, "restart-node", "2")
         await asyncio.sleep(5)
@@ -189,14 +195,18 @@ def test_scale_out_survive_a_node_and_scale_back(start_cluster: Callable[..., Cl
         rest_stop.set()
         await asyncio.gather(*rest)
         # Back to 1 stream: the deployment returns to min_replicas (downscale delay 20 s).
-        await watch(time.monotonic() + 150, seen_down, lambda n: n == 1)
+        await watch(time.monotonic() + 150, seen_down, lambda n: len(n) == 1)
         first_stop.set()
         await first
 
     asyncio.run(scenario())
-    assert max(seen_up) >= 3, f"pose replicas seen under load: {seen_up}"
-    assert seen_down[-1] == 1, f"pose replicas seen after the load: {seen_down}"
-    assert min(seen_after_kill) < seen_up[-1], f"replicas after the node died: {seen_after_kill}"
+    assert sorted(set(seen_up[-1])) == both_nodes, f"pose replicas' nodes under load: {seen_up}"
+    assert len(seen_down[-1]) == 1, f"pose replicas' nodes after the load: {seen_down}"
+    assert min(map(len, seen_after_kill)) < len(seen_up[-1]), (
+        f"replicas' nodes after node 2 died: {seen_after_kill}"
+    )
+    # Node 2's replicas are gone from Serve's view while it is dead.
+    assert any(cluster.address(2) not in nodes for nodes in seen_after_kill), seen_after_kill
     for s, at_kill in zip(streams, processed_at_kill, strict=True):
         assert s.processed - at_kill >= 20, "a session did not go on after the node died"
         if s.errors:

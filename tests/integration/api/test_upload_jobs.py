@@ -1,10 +1,12 @@
 """Upload jobs run by the app's worker over an in-process pose engine (no Ray here; the
 Serve path is tests/system/test_uploads.py): the summary equals `posecoach analyze`'s, the
-session is in history once, a job cut off by a shutdown finishes once after a restart.
+session is in history once, a job cut off by a shutdown finishes once after a restart, a
+job a slow backend timed out finishes on its next attempt.
 Where the video is kept, and what a job leaves behind: test_upload_storage.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,8 @@ from api.app import create_app
 from api.settings import Settings
 from inference.analyze_cli import analyze_video
 from inference.local_pose import LocalPoseClient
+from inference.pose_client import PoseStream
+from inference.types import FrameResult
 from tests.clips import CLIP, CLIP_REPS
 from tests.conftest import bearer, make_settings, register_user
 from tests.upload_jobs import upload, wait_for
@@ -95,3 +99,44 @@ def test_job_cut_off_by_a_shutdown_finishes_once_after_the_restart(
     assert job["status"] == "done" and job["attempts"] == 2, job
     assert _without_job_fields(job["summary"]) == offline
     assert [h["id"] for h in history] == [job["session_id"]]
+
+
+class _SlowFirstFrame:
+    """A job's stream whose first frame takes ``delay_s`` before the engine runs it: a
+    backend that is slow, not broken."""
+
+    def __init__(self, stream: PoseStream, delay_s: float) -> None:
+        self._stream, self._delay_s = stream, delay_s
+
+    async def estimate(self, jpeg: bytes, timestamp_s: float) -> FrameResult:
+        delay_s, self._delay_s = self._delay_s, 0.0
+        await asyncio.sleep(delay_s)
+        return await self._stream.estimate(jpeg, timestamp_s)
+
+    def reset(self) -> None:
+        self._stream.reset()
+
+
+class _SlowStartPoseClient(LocalPoseClient):
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+
+    def open_stream(self) -> PoseStream:
+        return _SlowFirstFrame(super().open_stream(), self.delay_s)
+
+
+def test_a_slow_backend_gives_the_next_attempt_more_time_and_the_job_finishes(
+    tmp_path: Path, database_url: str, engine: Engine, offline: dict[str, Any]
+) -> None:
+    # Attempt 1 gives a frame 4 s and the first takes 6 s; attempt 2 gives it 8 s.
+    settings = make_settings(
+        tmp_path, database_url, ws_frame_timeout_s=4.0, upload_retry_s=0.5, upload_poll_s=0.2
+    )
+    pose_client = _SlowStartPoseClient(6.0)
+    with TestClient(create_app(settings, engine=engine, pose_client=pose_client)) as c:
+        token = register_user(c)["access"]
+        job_id = upload(c, token, CLIP.read_bytes(), EXERCISE)
+        job = wait_for(c, token, job_id)
+    assert job["status"] == "done" and job["attempts"] == 2, job
+    assert _without_job_fields(job["summary"]) == offline
