@@ -135,7 +135,7 @@ def mean_visibility(pose: Pose, idx: tuple[int, ...] | list[int]) -> float:
 
 
 def best_side(pose: Pose, joints: str) -> Side | None:
-    """The side whose ``joints`` ("arm", "leg", "body") the camera sees best, or None.
+    """The side whose ``joints`` ("arm", "leg", "body", ...) the camera sees best, or None.
 
     In a side view the far limb is occluded and MediaPipe lowers its visibility, so
     the near side is chosen; in a front view both are visible and the better one wins.
@@ -166,6 +166,8 @@ def _joint_set(s: Side, joints: str) -> tuple[int, ...]:
         return (s.shoulder, s.elbow, s.wrist, s.hip)
     if joints == "body":
         return (s.shoulder, s.hip, s.knee, s.ankle)
+    if joints == "torso":
+        return (s.shoulder, s.hip)
     raise ValueError(f"unknown joint set {joints!r}")
 
 

@@ -31,13 +31,14 @@ from inference.analyzers.base import (
     calories_kcal,
 )
 from inference.analyzers.rep import STEP_BACK
+from inference.analyzers.squat import torso_lean_deg
 from inference.types import Pose
 
 MIN_BODY_INCLINE = 60.0  # shoulder-ankle line at least this far from vertical
 MAX_UPPER_ARM_TILT = 30.0  # upper arm within this of vertical: weight on the arms
 MAX_HIP_OFF_LINE = 35.0  # beyond this the position is no plank at all
 HIP_FAULT = 20.0  # beyond this the hips sag or pike
-MAX_KNEE_BEND = 50.0  # knee flexion beyond this: on the knees, no plank
+MAX_KNEE_BEND = 30.0  # knee flexion beyond this: legs no longer straight (kneeling), no plank
 START_S = 1.0  # position must last this long before a hold starts (debounce)
 BREAK_S = 0.5  # and be lost this long before it breaks (glitches, blinks)
 
@@ -144,7 +145,7 @@ class PlankAnalyzer(ExerciseAnalyzer):
             return False, None, STEP_BACK
         body = g.best_side(pose, "body")
         if body is None:
-            return False, None, STEP_BACK
+            return self._judge_torso(pose)
         if not g.body_incline_deg(pose) >= MIN_BODY_INCLINE:
             return False, None, "Get into the plank position"
         if not upper_arm_tilt_deg(pose) <= MAX_UPPER_ARM_TILT:
@@ -158,6 +159,19 @@ class PlankAnalyzer(ExerciseAnalyzer):
             return True, "hip_sag", None
         if dev < -HIP_FAULT:
             return True, "hip_pike", None
+        return True, None, None
+
+    def _judge_torso(self, pose: Pose) -> tuple[bool, str | None, str | None]:
+        """A hold under way goes on while the legs are out of the picture (a camera that
+        frames the upper body, a zoom) as long as the torso is horizontal and the weight
+        on the arms; the hip line cannot be judged then. A hold never starts this way:
+        on all fours, with the legs unseen, the torso and arms read the same."""
+        if not self._holding or g.best_side(pose, "torso") is None:
+            return False, None, STEP_BACK
+        if not torso_lean_deg(pose) >= MIN_BODY_INCLINE:
+            return False, None, "Get into the plank position"
+        if not upper_arm_tilt_deg(pose) <= MAX_UPPER_ARM_TILT:
+            return False, None, "Put your elbows under your shoulders"
         return True, None, None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from inference.analyzers import (
@@ -14,6 +16,8 @@ from inference.analyzers import (
     calories_kcal,
     create_analyzer,
 )
+from inference.types import LandmarkIndex as L
+from inference.types import Pose
 from tests.unit.analyzers.scenarios import depth_profile
 from tests.unit.analyzers.synth import Body, make_pose
 
@@ -153,6 +157,50 @@ def test_plank_hold_ends_when_the_person_drops_to_the_knees_and_stays() -> None:
         kinds += [e.kind for e in a.update(make_pose(body), t).events]
     assert kinds == [HOLD_STARTED, HOLD_BROKEN]
     assert a.summary().hold_s == pytest.approx(15.0, abs=0.5)
+
+
+_LEGS = [
+    L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE,
+    L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX,
+]  # fmt: skip
+
+
+def _legs_out_of_frame(pose: Pose) -> Pose:
+    """The pose with the legs past the frame's right edge (a camera framing the upper body)."""
+    landmarks = pose.landmarks.copy()
+    landmarks[_LEGS, 0] = 1.3
+    return dataclasses.replace(pose, landmarks=landmarks)
+
+
+def _plank_events(frames: list[tuple[float, Pose]]) -> tuple[list[str], float]:
+    a = create_analyzer("plank")
+    kinds = [e.kind for t, pose in frames for e in a.update(pose, t).events]
+    return kinds, a.summary().hold_s
+
+
+def test_plank_hold_goes_on_while_the_legs_leave_the_picture() -> None:
+    plank = make_pose(Body(pitch=85, arm=90, elbow=90, yaw=90))
+    frames = [(i / 30, plank if i < 150 else _legs_out_of_frame(plank)) for i in range(600)]
+    kinds, hold_s = _plank_events(frames)
+    assert kinds == [HOLD_STARTED]
+    assert hold_s == pytest.approx(20.0, abs=0.1)
+
+
+def test_plank_hold_with_the_legs_unseen_ends_when_the_torso_rises() -> None:
+    plank = _legs_out_of_frame(make_pose(Body(pitch=85, arm=90, elbow=90, yaw=90)))
+    kneeling_up = _legs_out_of_frame(make_pose(Body(pitch=10, arm=30, yaw=90)))
+    frames = [(i / 30, make_pose(Body(pitch=85, arm=90, elbow=90, yaw=90))) for i in range(60)]
+    frames += [(i / 30, plank if i < 300 else kneeling_up) for i in range(60, 450)]
+    kinds, hold_s = _plank_events(frames)
+    assert kinds == [HOLD_STARTED, HOLD_BROKEN]
+    assert hold_s == pytest.approx(10.0, abs=0.1)
+
+
+def test_plank_hold_does_not_start_with_the_legs_unseen() -> None:
+    """On all fours the torso and arms read as a plank; only the legs tell them apart."""
+    plank = _legs_out_of_frame(make_pose(Body(pitch=85, arm=90, elbow=90, yaw=90)))
+    kinds, hold_s = _plank_events([(i / 30, plank) for i in range(300)])
+    assert kinds == [] and hold_s == 0.0
 
 
 def test_a_rep_speaks_its_most_important_fault() -> None:
