@@ -146,7 +146,7 @@ class RepAnalyzer(ExerciseAnalyzer):
         if pose is not None and self._jumped(pose, t):
             events += self._reps.settle(t, force=True)
             for machine in self._machines.values():
-                machine.disarm()
+                machine.restart()
         if m.signals:
             self._active_s += dt
         self._history.record(t, m.signals, m.features)

@@ -42,7 +42,7 @@ class Phase(StrEnum):
 class Cycle:
     """One completed rest -> work -> rest cycle of the signal."""
 
-    start_s: float  # last time the signal was at rest before the rep (first seen if joined)
+    start_s: float  # last time the signal was at rest before the rep (first sample if joined)
     peak_s: float  # time of the deepest point
     end_s: float  # the signal crossed ``exit`` on its way back: the rep counts here
     peak: float  # deepest signal value
@@ -93,6 +93,7 @@ class RepStateMachine:
         self.max_gap_s = max_gap_s
         self.phase = Phase.UNARMED
         self._learning = True  # never tracked yet: may join a rep already in progress
+        self._first_t: float | None = None  # the first sample's time
         self._last: tuple[float, float] | None = None  # previous sample (t, value)
         self._last_seen: float | None = None
         self._rest_t = 0.0
@@ -115,6 +116,12 @@ class RepStateMachine:
         self._baseline = math.inf
         self._last = None
 
+    def restart(self) -> None:
+        """Forget any rep in progress and start over as on the first sample: after a cut
+        the new shot may open mid-rep, as a camera started mid-set does."""
+        self.disarm()
+        self._learning, self._first_t = True, None
+
     def update(self, value: float | None, t: float) -> Cycle | None:
         """Feed one sample (None = not measurable now); return a cycle when one completes."""
         if value is None or not math.isfinite(value):
@@ -124,6 +131,8 @@ class RepStateMachine:
         if self._last_seen is not None and t - self._last_seen > self.max_gap_s:
             self.disarm()  # back after a long gap: what was in progress is void
         self._last_seen = t
+        if self._first_t is None:
+            self._first_t = t
         previous, self._last = self._last, (t, value)
         if self.phase is Phase.UNARMED:
             self._arm(value, t)
@@ -138,9 +147,11 @@ class RepStateMachine:
         if value <= self.exit:
             self.phase, self._rest_t, self._baseline = Phase.REST, t, value
         elif value >= self.enter and self._learning:
-            # The first clear extreme is the work position: a rep is already under way.
+            # The first clear extreme is the work position: a rep is already under way,
+            # and was since the first sample at least (one in the band was on its way).
             self.phase, self._joined, self._work_end = Phase.WORK, True, None
-            self._rest_t = self._work_t = t
+            self._work_t = t
+            self._rest_t = t if self._first_t is None else self._first_t
             self._baseline = self.exit
             self._peak, self._peak_t = value, t
 

@@ -79,14 +79,29 @@ def test_nobody_in_frame(sc: Scenario) -> None:
 
 
 @pytest.mark.parametrize("sc", SCENARIOS, ids=IDS)
-def test_teleport_voids_rep_in_progress(sc: Scenario) -> None:
-    """A hard cut (body jumps across the frame) mid-rep must not complete that rep."""
+def test_a_cut_voids_the_rep_in_progress(sc: Scenario) -> None:
+    """A hard cut (body jumps across the frame) mid-rep: the rep under way is void, not
+    completed by the return to rest that the new shot shows."""
     prof = depth_profile(2, sc.period_s, 30.0)
     frames = [(t, make_pose(sc.body(d, 0.0))) for t, d in prof]
-    # Cut: appear elsewhere, already at the bottom, then stand up once.
+    t0 = prof[-1][0] + 1 / 30
+    # Down to the bottom of a third rep ...
+    frames += [(t0 + i / 30, make_pose(sc.body(i / 30, 0.0))) for i in range(31)]
+    # ... cut: elsewhere, standing at rest.
+    t1 = t0 + 31 / 30
+    frames += [(t1 + i / 30, make_pose(sc.body(0.0, 0.0), shift=0.3)) for i in range(30)]
+    assert run(sc.exercise, frames)[0] == 2
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=IDS)
+def test_a_cut_is_a_new_start_that_may_open_mid_rep(sc: Scenario) -> None:
+    """After a cut the new shot is judged as a camera started mid-set is: opening at the
+    bottom and standing up is the rep it joined, counted once."""
+    prof = depth_profile(2, sc.period_s, 30.0)
+    frames = [(t, make_pose(sc.body(d, 0.0))) for t, d in prof]
     t0 = prof[-1][0] + 1 / 30
     frames += [(t0 + i / 30, make_pose(sc.body(1.0 - i / 30, 0.0), shift=0.3)) for i in range(31)]
-    assert run(sc.exercise, frames)[0] == 2
+    assert run(sc.exercise, frames)[0] == 3
 
 
 def test_noise_free_counts_are_deterministic() -> None:
