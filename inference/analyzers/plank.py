@@ -4,7 +4,9 @@ In position means: body horizontal, weight on the arms (upper arm near vertical 
 the shoulder, true for both forearm and high planks, false when lying on the floor),
 legs straight (dropping to the knees ends a hold, even when the person stays down), and
 the hips not grossly off the shoulder-ankle line. A hold starts after the position has
-lasted ``START_S`` and breaks when it has been lost for ``BREAK_S``.
+lasted ``START_S`` and breaks when it has been lost for ``BREAK_S``. Once started, it goes
+on while the legs are out of the picture if what is seen still says plank (torso
+horizontal, weight on the arms).
 
 A sagging plank is held and marked, not ended: how far the hips are off the floor was
 tried as a condition (bench/README.md) and cannot tell a forearm plank sagging past the
