@@ -80,10 +80,13 @@ def public_address(config: ServeDeploySchema) -> tuple[str, int]:
 #: the replica's main loop: a cheaper handle call, bench/README.md) without Ray's own
 #: direct ingress (inference.serve.direct does that job). ray_config.yaml sets the same
 #: for the application's replicas; here it also reaches Serve's controller and proxy.
+#: Serve kills a proxy that is not ready within its ready check (5 s by default) and the
+#: start fails; on a busy laptop a new worker process can take longer than that to start.
 SERVE_ENV_DEFAULTS = {
     "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
     "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0",
     "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S": "60",
 }
 
 
