@@ -171,8 +171,10 @@ class Settings(BaseSettings):
     upload_lease_s: float = Field(default=30.0, gt=0)
     upload_max_attempts: int = Field(default=3, ge=1)
     #: After a pose backend failure or timeout a job waits this long times its attempts
-    #: before running again, and each attempt gives a frame twice the time the one before
-    #: did (WS_FRAME_TIMEOUT_S first): a slow backend delays a job rather than failing it.
+    #: before running again; in process, each attempt also gives a frame twice the time
+    #: the one before did (WS_FRAME_TIMEOUT_S first, 4x at most). Through Serve a call is
+    #: given up after WS_FRAME_TIMEOUT_S whatever its frames (an unreachable replica must
+    #: not stall live sessions), so there only the wait grows.
     upload_retry_s: float = Field(default=10.0, gt=0)
     #: How often an idle worker looks for new jobs (an upload on this process wakes it).
     upload_poll_s: float = Field(default=2.0, gt=0)

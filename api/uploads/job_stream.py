@@ -8,17 +8,21 @@ from api.ws.scheduler import BackendCredits
 from inference.pose_client import PoseStream
 from inference.types import FrameResult
 
+#: A later attempt's frames wait at most this many times a live frame's timeout.
+MAX_TIMEOUT_FACTOR = 4
+
 
 def frame_timeout_s(first_s: float, attempt: int) -> float:
-    """How long a frame of a job's ``attempt`` (1, 2, ...) may take in the backend: the
-    first attempt as long as a live frame, each next one twice the one before, so a
-    backend that is slow rather than broken finishes the job instead of failing it."""
-    return float(first_s * 2 ** max(0, attempt - 1))
+    """How long a frame of a job's ``attempt`` (1, 2, ...) may wait for its pose: the
+    first attempt as long as a live frame, each next one twice the one before, up to
+    :data:`MAX_TIMEOUT_FACTOR` times, so that a backend that is slow rather than broken
+    finishes the job instead of failing it."""
+    return float(first_s * min(2 ** max(0, attempt - 1), MAX_TIMEOUT_FACTOR))
 
 
 class JobStream:
     """A :class:`~inference.pose_client.PoseStream` whose frames wait for a job credit
-    (live frames first) and time out like live ones."""
+    (live frames first), then at most ``timeout_s`` for their pose (:func:`frame_timeout_s`)."""
 
     def __init__(self, stream: PoseStream, credits: BackendCredits, timeout_s: float) -> None:
         self._stream = stream

@@ -36,13 +36,16 @@ from inference.analyzers.rep import STEP_BACK
 from inference.analyzers.squat import torso_lean_deg
 from inference.types import Pose
 
-MIN_BODY_INCLINE = 60.0  # shoulder-ankle line at least this far from vertical
+MIN_BODY_INCLINE = 60.0  # shoulder-ankle line (legs out of view: the torso) this far from vertical
 MAX_UPPER_ARM_TILT = 30.0  # upper arm within this of vertical: weight on the arms
 MAX_HIP_OFF_LINE = 35.0  # beyond this the position is no plank at all
 HIP_FAULT = 20.0  # beyond this the hips sag or pike
 MAX_KNEE_BEND = 30.0  # knee flexion beyond this: legs no longer straight (kneeling), no plank
 START_S = 1.0  # position must last this long before a hold starts (debounce)
 BREAK_S = 0.5  # and be lost this long before it breaks (glitches, blinks)
+
+#: A frame held with the hip line out of view: neither good nor faulty.
+UNJUDGED = "unjudged"
 
 FAULT_MESSAGES = {
     "hip_sag": "Lift your hips: squeeze your glutes and brace your core",
@@ -71,6 +74,7 @@ class PlankAnalyzer(ExerciseAnalyzer):
         self._hold_start = 0.0
         self._held = 0.0  # seconds in closed holds
         self._good = 0.0  # seconds held without a fault
+        self._unjudged = 0.0  # seconds held with the hip line out of view
         self._holds: list[float] = []
         self._fault_s: dict[str, float] = {}
 
@@ -88,7 +92,9 @@ class PlankAnalyzer(ExerciseAnalyzer):
             self._lost_since = None
             if self._holding:
                 self._held += dt
-                if fault is None:
+                if fault == UNJUDGED:
+                    self._unjudged += dt
+                elif fault is None:
                     self._good += dt
                 else:
                     self._fault_s[fault] = self._fault_s.get(fault, 0.0) + dt
@@ -110,7 +116,7 @@ class PlankAnalyzer(ExerciseAnalyzer):
                     length = self._lost_since - self._hold_start
                     self._holds.append(length)
                     events.append(AnalyzerEvent(HOLD_BROKEN, t, hold_s=round(length, 2)))
-        hint = FAULT_MESSAGES[fault] if fault else ("Hold it!" if self._holding else "")
+        hint = FAULT_MESSAGES.get(fault or "", "Hold it!" if self._holding else "")
         feedback = problem or hint
         self._metrics = {
             "counter": int(self._held),
@@ -139,7 +145,9 @@ class PlankAnalyzer(ExerciseAnalyzer):
         )
 
     def _accuracy(self) -> float:
-        return round(100.0 * self._good / self._held, 1) if self._held > 0 else 0.0
+        """Share of the judged hold time without a fault (time not judged counts neither way)."""
+        judged = self._held - self._unjudged
+        return round(100.0 * self._good / judged, 1) if judged > 0 else 0.0
 
     def _judge(self, pose: Pose | None) -> tuple[bool, str | None, str | None]:
         """(in position, fault or None, problem text or None) for one frame."""
@@ -168,13 +176,23 @@ class PlankAnalyzer(ExerciseAnalyzer):
         frames the upper body, a zoom) as long as the torso is horizontal and the weight
         on the arms; the hip line cannot be judged then. A hold never starts this way:
         on all fours, with the legs unseen, the torso and arms read the same."""
-        if not self._holding or g.best_side(pose, "torso") is None:
+        torso = g.best_side(pose, "torso")
+        if not self._holding or torso is None:
             return False, None, STEP_BACK
+        if _leg_in_frame(pose, torso) and knee_bend_deg(pose, torso) > MAX_KNEE_BEND:
+            return False, None, "Straighten your legs: knees off the floor"
         if not torso_lean_deg(pose) >= MIN_BODY_INCLINE:
             return False, None, "Get into the plank position"
         if not upper_arm_tilt_deg(pose) <= MAX_UPPER_ARM_TILT:
             return False, None, "Put your elbows under your shoulders"
-        return True, None, None
+        return True, UNJUDGED, None
+
+
+def _leg_in_frame(pose: Pose, s: g.Side) -> bool:
+    """Side ``s``'s knee and ankle lie inside the picture, however badly seen: enough to
+    tell bent knees (on the knees) from straight ones."""
+    xy = pose.landmarks[[s.knee, s.ankle], :2]
+    return bool(np.all((xy >= 0.0) & (xy <= 1.0)))
 
 
 def upper_arm_tilt_deg(pose: Pose) -> float:

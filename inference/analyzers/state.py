@@ -15,9 +15,11 @@ camera that starts mid-set counts the rep it finishes. A first value at or past
 ``enter`` means a rep is in progress (it is *joined*: counted once the signal falls back
 through the whole band to ``exit``); a first value at or under ``exit`` means rest; in
 between it waits. Once it has tracked the signal, losing it is different: after a gap
-longer than ``max_gap_s`` (person out of frame, limb hidden) or :meth:`disarm` (a cut,
-the tracker jumping to someone else, a rep stuck far too long) the rep that was under way
-is void and nothing counts until the rest position is seen again.
+longer than ``max_gap_s`` (person out of frame, limb hidden) or :meth:`disarm` (a rep
+stuck far too long) the rep that was under way is void and nothing counts until the
+rest position is seen again. After a cut or the tracker jumping to someone else
+(:meth:`restart`) the rep under way is void too, but the new shot is a new start: it
+may open mid-rep, as a camera started mid-set does.
 
 Crossing times are interpolated between the two samples around each threshold, so
 they do not depend on where the frames happen to fall.
@@ -120,7 +122,7 @@ class RepStateMachine:
         """Forget any rep in progress and start over as on the first sample: after a cut
         the new shot may open mid-rep, as a camera started mid-set does."""
         self.disarm()
-        self._learning, self._first_t = True, None
+        self._learning, self._first_t, self._last_seen = True, None, None
 
     def update(self, value: float | None, t: float) -> Cycle | None:
         """Feed one sample (None = not measurable now); return a cycle when one completes."""
@@ -147,11 +149,13 @@ class RepStateMachine:
         if value <= self.exit:
             self.phase, self._rest_t, self._baseline = Phase.REST, t, value
         elif value >= self.enter and self._learning:
-            # The first clear extreme is the work position: a rep is already under way,
-            # and was since the first sample at least (one in the band was on its way).
+            # The first clear extreme is the work position: a rep is already under way.
+            # Samples in the band before it were most likely its way out, so it is dated
+            # from the first of them, but never more than a rep's longest before now.
             self.phase, self._joined, self._work_end = Phase.WORK, True, None
             self._work_t = t
-            self._rest_t = t if self._first_t is None else self._first_t
+            first = t if self._first_t is None else self._first_t
+            self._rest_t = max(first, t - self.max_rep_s / 2)
             self._baseline = self.exit
             self._peak, self._peak_t = value, t
 

@@ -84,6 +84,8 @@ def rep_timing(cycle: Cycle, samples: Sequence[Sample], before: float | None) ->
 
     ``before`` is the rest level the rep left (:func:`rest_before`), None if unseen.
     """
+    if cycle.joined:  # what came before it (another shot, after a cut) is not this rep
+        samples = [s for s in samples if s[0] >= cycle.start_s]
     peak_i = _peak_index(cycle, samples)
     low_after = min(v for _, v in samples[peak_i:])
     # Both movements are timed against the rest the rep left; joined mid-rep, against

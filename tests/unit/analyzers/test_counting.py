@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from inference.analyzers import create_analyzer
+from inference.analyzers.state import RepStateMachine
 from inference.types import Pose
 from tests.unit.analyzers.scenarios import SCENARIOS, Scenario, depth_profile, frames_for, run
 from tests.unit.analyzers.synth import Body, make_pose
@@ -101,7 +102,22 @@ def test_a_cut_is_a_new_start_that_may_open_mid_rep(sc: Scenario) -> None:
     frames = [(t, make_pose(sc.body(d, 0.0))) for t, d in prof]
     t0 = prof[-1][0] + 1 / 30
     frames += [(t0 + i / 30, make_pose(sc.body(1.0 - i / 30, 0.0), shift=0.3)) for i in range(31)]
-    assert run(sc.exercise, frames)[0] == 3
+    counter, summary = run(sc.exercise, frames)
+    assert counter == 3
+    # Timed within its own shot: what came before the cut is another rep's.
+    joined = summary.rep_details[-1]
+    assert joined.start_s >= t0 - 1e-6 and joined.duration_s < 2.0
+
+
+def test_a_restart_after_a_long_gap_still_joins_a_rep_under_way() -> None:
+    machine = RepStateMachine(enter=60.0, exit=20.0, max_gap_s=1.0)
+    for i in range(30):
+        machine.update(5.0, i / 30)  # at rest
+    machine.update(None, 1.2)  # the limb unseen for over max_gap_s, then a cut
+    machine.restart()
+    cycles = [machine.update(90.0 - 3 * i, 2.5 + i / 30) for i in range(31)]
+    done = [c for c in cycles if c is not None]
+    assert len(done) == 1 and done[0].joined and done[0].start_s == 2.5
 
 
 def test_noise_free_counts_are_deterministic() -> None:
