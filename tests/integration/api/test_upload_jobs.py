@@ -129,11 +129,11 @@ class _SlowStartPoseClient(LocalPoseClient):
 def test_a_slow_backend_gives_the_next_attempt_more_time_and_the_job_finishes(
     tmp_path: Path, database_url: str, engine: Engine, offline: dict[str, Any]
 ) -> None:
-    # Attempt 1 gives a frame 4 s and the first takes 6 s; attempt 2 gives it 8 s.
+    # Attempt 1 gives a frame 4 s and the first takes 5 s; attempt 2 gives it 8 s.
     settings = make_settings(
         tmp_path, database_url, ws_frame_timeout_s=4.0, upload_retry_s=0.5, upload_poll_s=0.2
     )
-    pose_client = _SlowStartPoseClient(6.0)
+    pose_client = _SlowStartPoseClient(5.0)
     with TestClient(create_app(settings, engine=engine, pose_client=pose_client)) as c:
         token = register_user(c)["access"]
         job_id = upload(c, token, CLIP.read_bytes(), EXERCISE)
