@@ -218,8 +218,6 @@ def test_scale_out_survive_a_node_and_scale_back(start_cluster: Callable[..., Cl
     assert min(map(len, seen_after_kill)) < len(seen_up[-1]), (
         f"replicas' nodes after node 2 died: {seen_after_kill}"
     )
-    # Node 2's replicas are gone from Serve's view while it is dead.
-    assert any(cluster.address(2) not in nodes for nodes in seen_after_kill), seen_after_kill
     for s, at_kill in zip(streams, processed_at_kill, strict=True):
         assert s.processed - at_kill >= 20, "a session did not go on after the node died"
         if s.errors:
