@@ -119,14 +119,15 @@ def incline_deg(pose: Pose, top: int, bottom: int) -> float:
     return math.degrees(math.acos(max(-1.0, min(1.0, -v[1] / n))))
 
 
+def in_frame(pose: Pose, idx: tuple[int, ...] | list[int], margin: float = 0.05) -> bool:
+    """True when every listed landmark lies inside the frame, give or take ``margin``."""
+    xy = pose.landmarks[list(idx), :2]
+    return bool(np.all((xy >= -margin) & (xy <= 1.0 + margin)))
+
+
 def visible(pose: Pose, idx: tuple[int, ...] | list[int], thr: float = VISIBLE) -> bool:
     """True when every listed landmark is visible and inside the frame (with margin)."""
-    lm = pose.landmarks
-    for i in idx:
-        x, y, v = float(lm[i, 0]), float(lm[i, 1]), float(lm[i, 3])
-        if not (v >= thr and -0.05 <= x <= 1.05 and -0.05 <= y <= 1.05):
-            return False
-    return True
+    return bool(np.all(pose.landmarks[list(idx), 3] >= thr)) and in_frame(pose, idx)
 
 
 def mean_visibility(pose: Pose, idx: tuple[int, ...] | list[int]) -> float:

@@ -179,20 +179,15 @@ class PlankAnalyzer(ExerciseAnalyzer):
         torso = g.best_side(pose, "torso")
         if not self._holding or torso is None:
             return False, None, STEP_BACK
-        if _leg_in_frame(pose, torso) and knee_bend_deg(pose, torso) > MAX_KNEE_BEND:
+        # Knee and ankle in the picture, however badly seen: enough to tell bent knees.
+        leg_in_frame = g.in_frame(pose, (torso.knee, torso.ankle), margin=0.0)
+        if leg_in_frame and knee_bend_deg(pose, torso) > MAX_KNEE_BEND:
             return False, None, "Straighten your legs: knees off the floor"
         if not torso_lean_deg(pose) >= MIN_BODY_INCLINE:
             return False, None, "Get into the plank position"
         if not upper_arm_tilt_deg(pose) <= MAX_UPPER_ARM_TILT:
             return False, None, "Put your elbows under your shoulders"
         return True, UNJUDGED, None
-
-
-def _leg_in_frame(pose: Pose, s: g.Side) -> bool:
-    """Side ``s``'s knee and ankle lie inside the picture, however badly seen: enough to
-    tell bent knees (on the knees) from straight ones."""
-    xy = pose.landmarks[[s.knee, s.ankle], :2]
-    return bool(np.all((xy >= 0.0) & (xy <= 1.0)))
 
 
 def upper_arm_tilt_deg(pose: Pose) -> float:
