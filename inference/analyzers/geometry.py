@@ -261,8 +261,20 @@ def limb_angle(pose: Pose, joints: str, a: str, b: str, c: str) -> tuple[float, 
 
 def body_incline_deg(pose: Pose) -> float:
     """Shoulder-to-ankle line from vertical in world space: 0 standing, 90 horizontal."""
+    return _world_incline_deg(
+        pose, (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_ANKLE, L.RIGHT_ANKLE)
+    )
+
+
+def torso_lean_deg(pose: Pose) -> float:
+    """Torso angle from vertical (world space, so forward lean shows in a front view)."""
+    return _world_incline_deg(pose, (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_HIP, L.RIGHT_HIP))
+
+
+def _world_incline_deg(pose: Pose, top: tuple[int, int], bottom: tuple[int, int]) -> float:
+    """Angle from vertical of the line between two midpoints, in world space (y down)."""
     w = pose.world.astype(np.float64)
-    v = (w[L.LEFT_SHOULDER] + w[L.RIGHT_SHOULDER]) / 2 - (w[L.LEFT_ANKLE] + w[L.RIGHT_ANKLE]) / 2
+    v = (w[top[0]] + w[top[1]]) / 2 - (w[bottom[0]] + w[bottom[1]]) / 2
     n = float(np.linalg.norm(v))
     if n < 1e-9:
         return float("nan")

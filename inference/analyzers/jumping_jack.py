@@ -7,8 +7,7 @@ import math
 import numpy as np
 
 from inference.analyzers import geometry as g
-from inference.analyzers.rep import STEP_BACK, Measurement, RepAnalyzer
-from inference.analyzers.squat import _max
+from inference.analyzers.rep import STEP_BACK, Measurement, RepAnalyzer, rep_max
 from inference.analyzers.state import Cycle, RepStateMachine
 from inference.types import LandmarkIndex as L
 from inference.types import Pose
@@ -77,7 +76,7 @@ class JumpingJackAnalyzer(RepAnalyzer):
         faults = []
         if cycle.peak < FULL_HEIGHT:
             faults.append("arms_low")
-        spread = _max(frames, "spread")
+        spread = rep_max(frames, "spread")
         if math.isfinite(spread) and spread < MIN_FEET_SPREAD:
             faults.append("legs_narrow")
         return faults

@@ -12,8 +12,7 @@ import math
 import numpy as np
 
 from inference.analyzers import geometry as g
-from inference.analyzers.rep import STEP_BACK, Measurement, RepAnalyzer
-from inference.analyzers.squat import _max, _min, torso_lean_deg
+from inference.analyzers.rep import STEP_BACK, Measurement, RepAnalyzer, rep_max, rep_min
 from inference.analyzers.state import Cycle, RepStateMachine
 from inference.types import Pose
 
@@ -56,7 +55,7 @@ class LungeAnalyzer(RepAnalyzer):
         legs = g.visible_sides(pose, "leg")
         if not legs:
             return Measurement(problem=STEP_BACK)
-        lean = torso_lean_deg(pose)
+        lean = g.torso_lean_deg(pose)
         if not lean <= MAX_POSTURE_LEAN:
             return Measurement(problem="Stand up straight to start")
         knees = {s.name: g.joint_angle(pose, s.hip, s.knee, s.ankle) for s in legs}
@@ -72,12 +71,12 @@ class LungeAnalyzer(RepAnalyzer):
         """Front knee and torso from the frames near the bottom of the lunge."""
         deep = [f for f in frames if f["flexion"] >= cycle.peak - 10.0] or frames
         faults = []
-        front_knee = _min(deep, "front_knee")
+        front_knee = rep_min(deep, "front_knee")
         if front_knee < MIN_FRONT_KNEE:
             faults.append("front_knee_forward")
         elif front_knee > MAX_FRONT_KNEE:
             faults.append("shallow")
-        if _max(deep, "lean") > MAX_TORSO_LEAN:
+        if rep_max(deep, "lean") > MAX_TORSO_LEAN:
             faults.append("torso_lean")
         return faults
 

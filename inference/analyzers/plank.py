@@ -33,7 +33,6 @@ from inference.analyzers.base import (
     calories_kcal,
 )
 from inference.analyzers.rep import STEP_BACK
-from inference.analyzers.squat import torso_lean_deg
 from inference.types import Pose
 
 MIN_BODY_INCLINE = 60.0  # shoulder-ankle line (legs out of view: the torso) this far from vertical
@@ -183,7 +182,7 @@ class PlankAnalyzer(ExerciseAnalyzer):
         leg_in_frame = g.in_frame(pose, (torso.knee, torso.ankle), margin=0.0)
         if leg_in_frame and knee_bend_deg(pose, torso) > MAX_KNEE_BEND:
             return False, None, "Straighten your legs: knees off the floor"
-        if not torso_lean_deg(pose) >= MIN_BODY_INCLINE:
+        if not g.torso_lean_deg(pose) >= MIN_BODY_INCLINE:
             return False, None, "Get into the plank position"
         if not upper_arm_tilt_deg(pose) <= MAX_UPPER_ARM_TILT:
             return False, None, "Put your elbows under your shoulders"

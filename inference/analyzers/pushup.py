@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 from inference.analyzers import geometry as g
-from inference.analyzers.rep import STEP_BACK, Measurement, RepAnalyzer
-from inference.analyzers.squat import _max, _min
+from inference.analyzers.rep import STEP_BACK, Measurement, RepAnalyzer, rep_max, rep_min
 from inference.analyzers.state import Cycle, RepStateMachine
 from inference.types import Pose
 
@@ -69,8 +68,8 @@ class PushupAnalyzer(RepAnalyzer):
             faults.append("partial_range")
         if cycle.baseline > LOCKOUT_FLEXION:
             faults.append("no_lockout")
-        if _max(frames, "hip") > MAX_HIP_BEND:
+        if rep_max(frames, "hip") > MAX_HIP_BEND:
             faults.append("hip_sag")
-        if _min(frames, "hip") < -MAX_HIP_BEND:
+        if rep_min(frames, "hip") < -MAX_HIP_BEND:
             faults.append("hip_pike")
         return faults

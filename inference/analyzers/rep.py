@@ -258,3 +258,15 @@ def _median_distance(a: np.ndarray, b: np.ndarray) -> float:
     n = len(distances)
     middle = distances[(n - 1) // 2 : n // 2 + 1]
     return float(middle.sum() / len(middle))
+
+
+def rep_max(frames: list[dict[str, float]], key: str) -> float:
+    """Largest finite ``key`` over a rep's frames (NaN with fewer than two readings)."""
+    vals = [f[key] for f in frames if math.isfinite(f.get(key, math.nan))]
+    return max(vals) if len(vals) >= 2 else math.nan
+
+
+def rep_min(frames: list[dict[str, float]], key: str) -> float:
+    """Smallest finite ``key`` over a rep's frames (NaN with fewer than two readings)."""
+    vals = [f[key] for f in frames if math.isfinite(f.get(key, math.nan))]
+    return min(vals) if len(vals) >= 2 else math.nan

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from inference.analyzers import geometry as g
-from inference.analyzers.rep import STEP_BACK, Measurement, RepAnalyzer
+from inference.analyzers.rep import STEP_BACK, Measurement, RepAnalyzer, rep_max, rep_min
 from inference.analyzers.state import Cycle, RepStateMachine
 from inference.types import LandmarkIndex as L
 from inference.types import Pose
@@ -57,7 +57,7 @@ class SquatAnalyzer(RepAnalyzer):
         legs = g.visible_sides(pose, "leg")
         if not legs or not g.visible(pose, (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), 0.3):
             return Measurement(problem=STEP_BACK)
-        lean = torso_lean_deg(pose)
+        lean = g.torso_lean_deg(pose)
         if not lean <= MAX_POSTURE_LEAN:
             return Measurement(problem="Stand up straight to start")
         flexion = 180.0 - g.limb_angle(pose, "leg", "hip", "knee", "ankle")[0]
@@ -81,23 +81,13 @@ class SquatAnalyzer(RepAnalyzer):
         if cycle.peak < DEPTH_FLEXION:
             faults.append("shallow")
         deep = [f for f in frames if f["flexion"] >= cycle.peak - 20.0] or frames
-        if _max(deep, "lean") > MAX_TORSO_LEAN:
+        if rep_max(deep, "lean") > MAX_TORSO_LEAN:
             faults.append("torso_lean")
-        if _max(deep, "knee_ahead") > KNEE_PAST_TOES:
+        if rep_max(deep, "knee_ahead") > KNEE_PAST_TOES:
             faults.append("knees_forward")
-        if _min(deep, "valgus") < VALGUS_RATIO:
+        if rep_min(deep, "valgus") < VALGUS_RATIO:
             faults.append("knees_cave")
         return faults
-
-
-def torso_lean_deg(pose: Pose) -> float:
-    """Torso angle from vertical (world space, so forward lean shows in a front view)."""
-    w = pose.world.astype(np.float64)
-    up = (w[L.LEFT_SHOULDER] + w[L.RIGHT_SHOULDER]) / 2 - (w[L.LEFT_HIP] + w[L.RIGHT_HIP]) / 2
-    n = float(np.linalg.norm(up))
-    if n < 1e-9:
-        return math.nan
-    return math.degrees(math.acos(max(-1.0, min(1.0, -up[1] / n))))
 
 
 def knee_past_toes(pose: Pose, s: g.Side) -> float:
@@ -108,13 +98,3 @@ def knee_past_toes(pose: Pose, s: g.Side) -> float:
     if shin < 1e-6:
         return math.nan
     return float(forward * (xy[s.knee, 0] - xy[s.foot, 0]) / shin)
-
-
-def _max(frames: list[dict[str, float]], key: str) -> float:
-    vals = [f[key] for f in frames if math.isfinite(f.get(key, math.nan))]
-    return max(vals) if len(vals) >= 2 else math.nan
-
-
-def _min(frames: list[dict[str, float]], key: str) -> float:
-    vals = [f[key] for f in frames if math.isfinite(f.get(key, math.nan))]
-    return min(vals) if len(vals) >= 2 else math.nan
