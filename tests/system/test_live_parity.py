@@ -17,12 +17,17 @@ clock's offset is taken out (it puts the first frame on the server's arrival tim
 
 Slow by nature: each clip takes at least its own length to stream (about 4.5 min of video
 in all), plus the offline run.
+
+``POSECOACH_PARITY_MANIFEST`` points the test at another manifest, such as the dev set's
+(``bench/dev_clips.py extract`` writes it): then live must equal ``analyze`` on every
+counted clip, whatever the count; the count itself is ``bench/eval_reps.py``'s to score.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -35,7 +40,10 @@ from inference.videofile import probe
 from tests.clips import clip_jpegs, paced
 from tests.conftest import VIDEOS_DIR, register_over_http
 
-MANIFEST = VIDEOS_DIR / "manifest.json"
+SHARED_MANIFEST = VIDEOS_DIR / "manifest.json"
+MANIFEST = Path(os.environ.get("POSECOACH_PARITY_MANIFEST") or SHARED_MANIFEST)
+#: On the shared clips both paths must also give the manifest's count.
+COUNTS_CHECKED = MANIFEST == SHARED_MANIFEST
 
 
 def _counted_clips() -> list[dict[str, Any]]:
@@ -53,7 +61,7 @@ pytestmark = [
     # Each clip is streamed in real time and each frame waits for its answer: on a loaded
     # machine the first clip (with Serve's start) ran past 600 s.
     pytest.mark.timeout(1800),
-    pytest.mark.skipif(not MANIFEST.exists(), reason=f"shared clips not found at {VIDEOS_DIR}"),
+    pytest.mark.skipif(not MANIFEST.exists(), reason=f"clips not found: {MANIFEST}"),
 ]
 
 
@@ -124,15 +132,20 @@ def _rep_offsets(replies: list[dict[str, Any]], fps: float) -> list[float]:
 def test_live_session_equals_posecoach_analyze(
     serve_url: str, clip: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    frames, fps = _frames_sent(VIDEOS_DIR / clip["file"])
-    offline = _offline(VIDEOS_DIR / clip["file"], clip["exercise"], fps, capsys)
+    frames, fps = _frames_sent(MANIFEST.parent / clip["file"])
+    offline = _offline(MANIFEST.parent / clip["file"], clip["exercise"], fps, capsys)
     live = _stream(serve_url, clip["exercise"], frames)
     counters = live["frames"]
     errors = [r for r in live["replies"] if r["type"] == "error"]
     assert not errors and counters["failed"] == 0, errors[:3]
     assert counters["processed"] == len(frames), counters
-    assert live["reps"] == offline["reps"] == clip["reps"], (live["reps"], offline["reps"])
+    assert live["reps"] == offline["reps"], (live["reps"], offline["reps"])
+    if COUNTS_CHECKED:
+        assert live["reps"] == clip["reps"], (live["reps"], clip["reps"])
     assert live["replies"][-1]["metrics"]["counter"] == live["reps"]
+    if live["reps"] == 0:  # nothing counted on either path: no rep times to compare
+        assert offline["rep_details"] == live["summary"]["rep_details"] == []
+        return
     offsets = _rep_offsets(live["replies"], fps)
     # A rep's event comes once its timing is final; the last rep of a clip may settle only
     # when the session stops (then it is in the summary, not in a frame's events). The
