@@ -44,8 +44,11 @@ FEEDBACK_HOLD_S = 2.5
 #: (see :func:`~inference.analyzers.geometry.body_scale`);
 #: faster means a cut, a cross-fade or the tracker jumping to someone else.
 MAX_CORE_SPEED = 6.0
-#: That speed is measured over at least this long (a frame at 30 fps).
-MIN_SPEED_DT_S = 1.0 / 30.0
+#: That speed is measured over at least this long (two frames at 30 fps): files that
+#: repeat frames (screen recordings, phones saving power: 10-15 distinct pictures a
+#: second in a 30 fps file) put two or three frames of motion in one frame's step, and
+#: over less than a 30 fps frame landmark jitter alone reads as speed.
+MIN_SPEED_DT_S = 2.0 / 30.0
 
 #: The core points (left/right shoulder, left/right hip) with their sides swapped.
 _SWAP = [1, 0, 3, 2]
@@ -200,7 +203,6 @@ class RepAnalyzer(ExerciseAnalyzer):
             return False
         moved = min(_median_distance(c, prev[1]) for c in (core, core[_SWAP]))
         dt = t - prev[0]
-        # Over a shorter time than a 30 fps frame, landmark jitter alone reads as speed.
         return moved / scale > MAX_CORE_SPEED * max(dt, MIN_SPEED_DT_S) and dt < 0.5
 
     def _side_count(self, side: str) -> int | None:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from inference.analyzers import create_analyzer
+from inference.analyzers.geometry import body_scale
 from inference.analyzers.state import RepStateMachine
 from inference.types import Pose
 from tests.unit.analyzers.scenarios import SCENARIOS, Scenario, depth_profile, frames_for, run
@@ -132,6 +133,21 @@ def test_noise_free_counts_are_deterministic() -> None:
 def test_jitter_at_60_fps_is_no_cut(sc: Scenario) -> None:
     """Between frames 1/60 s apart, landmark jitter alone reads as a fast core."""
     frames = frames_for(sc, depth_profile(5, sc.period_s, 60.0), noise=0.012, seed=5)
+    assert run(sc.exercise, frames)[0] == 5
+
+
+@pytest.mark.parametrize("sc", SCENARIOS, ids=IDS)
+def test_a_file_that_repeats_frames_is_no_cut(sc: Scenario) -> None:
+    """10 distinct frames a second in a 30 fps file (a screen recording, a phone saving
+    power), the body swaying sideways at 1 Hz, at most 3 body lengths a second: each new
+    picture carries 0.1 s of motion in a 1/30 s step. That is a person moving, not a cut."""
+    scale = body_scale(make_pose(sc.body(0.0, 0.0)))  # frame heights
+    sway = 3.0 * scale / (2 * np.pi) * 480 / 640  # as a share of the frame's width
+    frames: list[tuple[float, Pose | None]] = []
+    for i, (t, d) in enumerate(depth_profile(5, sc.period_s, 30.0)):
+        if i % 3 == 0:  # a new picture; the next two frames repeat it
+            pose = make_pose(sc.body(d, 0.0), shift=sway * float(np.sin(2 * np.pi * t)))
+        frames.append((t, pose))
     assert run(sc.exercise, frames)[0] == 5
 
 
