@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from inference.analyzers import arms
-from inference.analyzers.rep import STEP_BACK, Measurement, RepAnalyzer
+from inference.analyzers.rep import STEP_BACK, Measurement, RepAnalyzer, rep_max
 from inference.analyzers.state import Cycle, RepStateMachine
 from inference.types import LandmarkIndex as L
 from inference.types import Pose
@@ -64,8 +64,7 @@ class ShoulderPressAnalyzer(RepAnalyzer):
         faults = []
         if cycle.peak < LOCKOUT_HEIGHT:
             faults.append("incomplete_lockout")
-        back = [f["back"] for f in frames if math.isfinite(f.get("back", math.nan))]
-        if len(back) >= 2 and max(back) > MAX_BACK_LEAN:
+        if rep_max(frames, "back") > MAX_BACK_LEAN:
             faults.append("back_arch")
         return faults
 
