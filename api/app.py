@@ -145,11 +145,12 @@ def create_app(
             await redis.aclose()
 
     middleware = [
-        # First, so every later layer (throttling, logs, the WebSocket origin check) sees
-        # the client a trusted proxy reported; headers from anyone else are ignored.
+        # Outermost, so it counts the headers the client sent, not those added below.
+        Middleware(HeaderLimitsMiddleware, max_count=settings.max_header_count),
+        # Before the rest, so every later layer (throttling, logs, the WebSocket origin
+        # check) sees the client a trusted proxy reported; others' headers are ignored.
         Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips),
         Middleware(RequestIdMiddleware),
-        Middleware(HeaderLimitsMiddleware, max_count=settings.max_header_count),
         Middleware(HttpMetricsMiddleware, metrics=metrics),
         Middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts),
     ]

@@ -92,5 +92,7 @@ class HeaderLimitsMiddleware:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": message})
             return
-        response = JSONResponse({"error": message}, status_code=431)
+        response = JSONResponse(
+            {"error": message}, status_code=431, headers={"x-content-type-options": "nosniff"}
+        )
         await response(scope, receive, send)

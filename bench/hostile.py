@@ -1,15 +1,17 @@
 """Hostile input against a real `posecoach serve`: is every attack refused without a slowdown?
 
-    python bench/hostile.py [--seconds 30] [--workers 4] [--json]
+    python bench/hostile.py [--seconds 30] [--workers 4] [--only KIND ...] [--json]
 
 Starts `posecoach serve` (the real engine; bench/serve_overhead.py's helpers) and, for
 ``--seconds``, ``--workers`` threads send hostile requests in a loop, one kind after
-another: JSON nested 30,000 deep, a 1 MB header, 300 headers, a 200 KB JSON body, an
-upload with a 4208-pixel-wide frame, a truncated upload, a non-video upload, and a
-16 MB WebSocket message. Meanwhile `/readyz` is asked every 50 ms. Reported: each kind's
-answers (status counts), `/readyz` latency (p50, p99, max) and the ingress replica's RSS
-before, at its peak and after. The bar (issue 20): `/readyz` under 100 ms while it runs,
-the ingress grows by less than 100 MB.
+another: JSON nested 30,000 deep, a 1 MB header, 300 headers, 3,000 one-letter headers
+(15 KiB), a 200 KB JSON body, an upload with a 4208-pixel-wide frame, a truncated upload,
+a non-video upload, and a 16 MB WebSocket message. ``--only`` sends some kinds alone
+(``ordinary_request``, a plain GET, is the control for a flood of cheap requests).
+Meanwhile `/readyz` is asked every 50 ms. Reported: each kind's answers (status counts),
+`/readyz` latency (p50, p99, max) and the ingress replica's RSS before, at its peak and
+after. The bar (issue 20): `/readyz` under 100 ms while it runs, the ingress grows by less
+than 100 MB.
 """
 
 from __future__ import annotations
@@ -102,6 +104,16 @@ def many_headers(base: str, token: str) -> str:
     return _raw(base, "".join(f"X-H{i}: 1\r\n" for i in range(300)))
 
 
+def tiny_headers(base: str, token: str) -> str:
+    """15 KiB of 3,000 one-letter headers: under the size limit, the most lines it allows."""
+    return _raw(base, "".join(f"a:{i % 10}\r\n" for i in range(3000)))
+
+
+def ordinary_request(base: str, token: str) -> str:
+    """Not an attack: the control for a flood of cheap requests (``--only``)."""
+    return _raw(base, "")
+
+
 def _upload(base: str, token: str, data: bytes) -> str:
     answer = httpx.post(
         f"http://{base}/api/exercises/squat/upload/",
@@ -140,6 +152,7 @@ ATTACKS: list[Attack] = [
     big_json,
     big_header,
     many_headers,
+    tiny_headers,
     wide_frame_upload,
     truncated_upload,
     non_video_upload,
@@ -156,17 +169,20 @@ def ingress_rss(session_id: int) -> int:
     raise RuntimeError("no ingress replica found")
 
 
-def _attack_for(base: str, tokens: list[str], seconds: float, results: Any) -> None:
-    """In a process of its own: ``len(tokens)`` threads attack for ``seconds``; the
-    answers go to ``results``."""
-    answers: dict[str, Counter[str]] = {a.__name__: Counter() for a in ATTACKS}
+def _attack_for(
+    base: str, tokens: list[str], seconds: float, results: Any, kinds: list[str]
+) -> None:
+    """In a process of its own: ``len(tokens)`` threads send the ``kinds`` of attack
+    for ``seconds``; the answers go to ``results``."""
+    attacks = [a for a in [*ATTACKS, ordinary_request] if a.__name__ in kinds]
+    answers: dict[str, Counter[str]] = {a.__name__: Counter() for a in attacks}
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
     def attacker(index: int) -> None:
         i = index
         while time.monotonic() < deadline:
-            attack = ATTACKS[i % len(ATTACKS)]
+            attack = attacks[i % len(attacks)]
             i += 1
             try:
                 result = attack(base, tokens[index])
@@ -183,8 +199,11 @@ def _attack_for(base: str, tokens: list[str], seconds: float, results: Any) -> N
     results.put({name: dict(counts) for name, counts in answers.items()})
 
 
-def run(base: str, session_id: int, seconds: float, workers: int) -> dict[str, Any]:
-    """The attacks for ``seconds`` on ``workers`` threads, /readyz polled meanwhile.
+def run(
+    base: str, session_id: int, seconds: float, workers: int, kinds: list[str]
+) -> dict[str, Any]:
+    """The ``kinds`` of attack for ``seconds`` on ``workers`` threads, /readyz polled
+    meanwhile.
 
     The attackers run in a process of their own, so the poller's timings are the
     server's, not its wait for the attackers' GIL (16 MB messages are built in Python).
@@ -192,7 +211,7 @@ def run(base: str, session_id: int, seconds: float, workers: int) -> dict[str, A
     tokens = [register(base) for _ in range(workers)]
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    attackers = context.Process(target=_attack_for, args=(base, tokens, seconds, results))
+    attackers = context.Process(target=_attack_for, args=(base, tokens, seconds, results, kinds))
     rss_before = ingress_rss(session_id)
     attackers.start()
     latencies, peak = [], rss_before
@@ -231,11 +250,19 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--json", action="store_true")
+    names = [a.__name__ for a in ATTACKS]
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=[*names, ordinary_request.__name__],
+        default=names,
+        help="send only these kinds (ordinary_request: a control, not an attack)",
+    )
     args = parser.parse_args()
     with workdir() as work:
         server = start_server("engine", free_port_pair(), work, {}, 300.0)
         try:
-            result = run(server.url, server.process.pid, args.seconds, args.workers)
+            result = run(server.url, server.process.pid, args.seconds, args.workers, args.only)
         finally:
             stop_server(server)
     if args.json:

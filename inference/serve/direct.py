@@ -58,10 +58,9 @@ class _ReplicaServer(uvicorn.Server):
 class DirectServer:
     """uvicorn serving one ASGI app on a shared port inside the running event loop."""
 
-    def __init__(self, host: str, port: int, *, ws_max_size: int = 16 * 1024 * 1024) -> None:
+    def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
-        self.ws_max_size = ws_max_size
         self._server: _ReplicaServer | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -74,7 +73,6 @@ class DirectServer:
             app,
             lifespan="off",
             log_level="warning",
-            ws_max_size=self.ws_max_size,
             # Frames are JPEG: compressing them costs CPU and saves nothing.
             ws_per_message_deflate=False,
             # The app applies X-Forwarded-* itself, for FORWARDED_ALLOW_IPS only.

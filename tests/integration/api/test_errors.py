@@ -52,6 +52,7 @@ def test_every_response_says_nosniff(client: TestClient) -> None:
         client.get("/openapi.json"),
         client.get("/no/such/thing"),
         client.post("/api/auth/login/", content=b"{", headers={"content-type": "application/json"}),
+        client.get("/healthz", headers={f"x-h{i}": "1" for i in range(200)}),
     ):
         assert response.headers["x-content-type-options"] == "nosniff", response.url
 
@@ -131,3 +132,16 @@ def test_request_id_is_echoed(client: TestClient) -> None:
         client.get("/healthz", headers={"X-Request-ID": "abc-1"}).headers["x-request-id"] == "abc-1"
     )
     assert len(client.get("/healthz").headers["x-request-id"]) == 32
+
+
+def test_the_app_counts_the_headers_a_client_sent_where_no_parser_did(
+    client: TestClient,
+) -> None:
+    """Served by another server than ours (the test client here, Serve's proxy in a
+    cluster), the app's own check refuses a crowded request, counting only what the
+    client sent: the test client adds five headers of its own."""
+    ok = client.get("/healthz", headers={f"x-h{i}": "1" for i in range(95)})
+    assert ok.status_code == 200
+    crowded = client.get("/healthz", headers={f"x-h{i}": "1" for i in range(96)})
+    assert crowded.status_code == 431
+    assert crowded.json() == {"error": "more than 100 request headers"}
