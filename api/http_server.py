@@ -23,6 +23,7 @@ from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from api.settings import Settings
 
@@ -115,6 +116,44 @@ class LimitedH11Protocol(H11Protocol):
         self.transport.close()
 
 
+class LingeringWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol, closing gently after refusing what a client sent.
+
+    On a message over the limit (or any protocol error) uvicorn's protocol writes the
+    close frame (1009) and closes the socket at once. The rest of the message is then
+    unread, so the kernel answers with a reset, which can overtake the close frame: the
+    client sees an abrupt end instead of 1009. Here the server half-closes after the close
+    frame and reads and discards what still arrives, for at most :attr:`linger_s`, before
+    closing: bounded time, no memory.
+    """
+
+    linger_s = 2.0
+    _lingering = False
+
+    def data_received(self, data: bytes) -> None:
+        """As uvicorn's, except that while lingering what arrives is dropped unread."""
+        if not self._lingering:
+            super().data_received(data)
+
+    def handle_parser_exception(self) -> None:
+        """Send the close frame, tell the app, then linger instead of closing."""
+        assert self.conn.close_sent is not None
+        self.queue.put_nowait(
+            {
+                "type": "websocket.disconnect",
+                "code": self.conn.close_sent.code,
+                "reason": self.conn.close_sent.reason,
+            }
+        )
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        self._lingering = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.transport.resume_reading()
+        self.loop.call_later(self.linger_s, self.transport.close)
+
+
 def uvicorn_limits(settings: Settings) -> dict[str, Any]:
     """uvicorn.Config options that bound what a request may make the parser hold."""
     protocol = type(
@@ -123,6 +162,7 @@ def uvicorn_limits(settings: Settings) -> dict[str, Any]:
     return {
         "http": protocol,
         "h11_max_incomplete_event_size": settings.max_header_bytes,
+        "ws": LingeringWebSocketProtocol,
         "ws_max_size": ws_protocol_max_bytes(settings),
     }
 
@@ -133,8 +173,9 @@ def ws_protocol_max_bytes(settings: Settings) -> int:
     A message a little over ``ws_max_message_bytes`` reaches the app, which answers it
     with a ``too_large`` error and keeps the session. A larger one is refused by the
     WebSocket protocol from its frame header, before its payload is buffered: the socket
-    closes with 1009 (RFC 6455, message too big) and the app saves the session as for
-    any close. Without this bound each socket could make the replica hold uvicorn's
-    default of 16 MiB several times over (the frame, the joined message, its text).
+    closes with 1009 (RFC 6455, message too big; :class:`LingeringWebSocketProtocol`) and
+    the app saves the session as for any close. Without this bound each socket could make
+    the replica hold uvicorn's default of 16 MiB several times over (the frame, the joined
+    message, its text).
     """
     return 2 * settings.ws_max_message_bytes

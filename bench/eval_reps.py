@@ -1,18 +1,19 @@
 """Rep-counting accuracy over a manifest of labelled clips.
 
     python bench/eval_reps.py ../shared/data/videos/manifest.json [--json]
-        [--landmarks-cache DIR]
+        [--landmarks-cache DIR] [--show-held-back]
 
 Per clip: true vs counted reps and the error; per exercise and overall: MAE (mean of
 |counted - true| / true) and OBO (share of clips within +-1). A clip whose count is
 ambiguous lists ``reps_alternatives`` beside ``reps``: it is scored against whichever
-accepted count is nearest to the one counted. Plank clips report the
-held seconds against ``hold_seconds``. Clips with ``reps: null`` and no hold label are
-run for robustness only (must not crash) and are not judged. Clip paths are relative
-to the manifest's folder. ``--landmarks-cache DIR`` replays landmarks saved as
-``DIR/<file with / -> __, no extension>.npz`` (arrays landmarks, world, ok, t, width,
-height) instead of running the project's pose engine; a clip missing there is tracked
-once (same StreamTracker path as ``posecoach analyze``) and saved.
+accepted count is nearest to the one counted. Plank clips report the held seconds against
+``hold_seconds``. Clips with ``reps: null`` and no hold label are run for robustness only
+(must not crash) and are not judged. Clips of a manifest's ``held_back`` split are scored
+in a summary of their own and not listed one by one (``--show-held-back`` lists them).
+Clip paths are relative to the manifest's folder. ``--landmarks-cache DIR`` replays
+landmarks saved as ``DIR/<file with / -> __, no extension>.npz`` (arrays landmarks, world,
+ok, t, width, height) instead of running the project's pose engine; a clip missing there
+is tracked once (same StreamTracker path as ``posecoach analyze``) and saved.
 """
 
 from __future__ import annotations
@@ -214,6 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.add_argument("--landmarks-cache", type=Path)
     p.add_argument(
+        "--show-held-back",
+        action="store_true",
+        help="list held-back clips one by one too (by default only their scores)",
+    )
+    p.add_argument(
         "--mid-set-starts",
         action="store_true",
         help="also replay each clip from later starts (needs --landmarks-cache)",
@@ -224,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     res = evaluate(args.manifest, args.landmarks_cache)
     if args.mid_set_starts:
         res["mid_set_starts"] = mid_set_starts(args.manifest, args.landmarks_cache)
+    if not args.show_held_back:
+        # Tuning reads clips one by one; the held-back half must stay unread that way.
+        res["clips"] = [c for c in res["clips"] if c["split"] != "held_back"]
     if args.json:
         print(json.dumps(res))
         return 0

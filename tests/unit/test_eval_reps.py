@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from bench.eval_reps import accepted_counts, evaluate, mid_set_starts
+from bench.eval_reps import accepted_counts, evaluate, main, mid_set_starts
 from tests.unit.analyzers.scenarios import depth_profile, squat
 from tests.unit.analyzers.synth import make_pose
 
@@ -87,3 +88,25 @@ def test_views_and_the_held_back_half_are_scored_apart(tmp_path: Path) -> None:
     assert res["per_view"]["side/?"] == {"mae": 0.4, "obo": 0.0, "n": 1}
     held = res["held_back"]
     assert held["n"] == 2 and held["obo"] == 0.5 and held["mae"] == 0.2
+
+
+def test_held_back_clips_are_not_listed_unless_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("a", "b"):
+        _cache(tmp_path / f"{name}.npz", 3)
+    manifest = tmp_path / "manifest.json"
+    videos = [
+        {"file": "a.mp4", "exercise": "squat", "reps": 3, "view": "front", "split": "tune"},
+        {"file": "b.mp4", "exercise": "squat", "reps": 3, "view": "side", "split": "held_back"},
+    ]
+    manifest.write_text(json.dumps({"videos": videos}))
+    cache = ["--landmarks-cache", str(tmp_path)]
+    main([str(manifest), *cache])
+    text = capsys.readouterr().out
+    assert "a.mp4" in text and "b.mp4" not in text and "== held-back half" in text
+    main([str(manifest), *cache, "--json"])
+    listed = [c["file"] for c in json.loads(capsys.readouterr().out)["clips"]]
+    assert listed == ["a.mp4"]
+    main([str(manifest), *cache, "--show-held-back"])
+    assert "b.mp4" in capsys.readouterr().out

@@ -147,10 +147,11 @@ def test_a_websocket_message_far_over_the_limit_closes_the_socket_before_it_is_b
         ws.send(b"x" * (100 * 1024))  # over the app's limit, under the protocol's
         reply = json.loads(ws.recv(timeout=10))
         assert reply["type"] == "error" and "limit is 65536" in reply["error"]
-        ws.send(b"x" * (129 * 1024))  # over the protocol's: refused from the header
         with pytest.raises(ConnectionClosedError) as closed:
+            ws.send(b"x" * (8 * 1024 * 1024))  # far over the protocol's: refused unread
             ws.recv(timeout=10)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    # 1009, or no close frame where the client's own sending loses the race to read it.
+    assert closed.value.rcvd is None or closed.value.rcvd.code == 1009
     deadline = time.monotonic() + 10
     while not (history := _history(base, token)) and time.monotonic() < deadline:
         time.sleep(0.1)
