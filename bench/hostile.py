@@ -160,6 +160,10 @@ ATTACKS: list[Attack] = [
 ]
 
 
+#: Every kind ``--only`` may name: the attacks, then the control.
+KINDS: dict[str, Attack] = {a.__name__: a for a in [*ATTACKS, ordinary_request]}
+
+
 def ingress_rss(session_id: int) -> int:
     """Resident bytes of the ingress replica process."""
     for proc in session_members(session_id):
@@ -174,7 +178,7 @@ def _attack_for(
 ) -> None:
     """In a process of its own: ``len(tokens)`` threads send the ``kinds`` of attack
     for ``seconds``; the answers go to ``results``."""
-    attacks = [a for a in [*ATTACKS, ordinary_request] if a.__name__ in kinds]
+    attacks = [KINDS[name] for name in kinds]
     answers: dict[str, Counter[str]] = {a.__name__: Counter() for a in attacks}
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
@@ -250,12 +254,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--json", action="store_true")
-    names = [a.__name__ for a in ATTACKS]
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=[*names, ordinary_request.__name__],
-        default=names,
+        choices=list(KINDS),
+        default=[a.__name__ for a in ATTACKS],
         help="send only these kinds (ordinary_request: a control, not an attack)",
     )
     args = parser.parse_args()

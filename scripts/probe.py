@@ -172,8 +172,12 @@ def check_login_limit_across_replicas(probe: Probe) -> str:
     return f"10 wrong logins over {len(probe.urls)} server(s): {dict(statuses)}"
 
 
-def _close_code(ws: ClientConnection) -> int | None:
+def _close_code(ws: ClientConnection, send: str | None = None) -> int | None:
+    """The code the server closes ``ws`` with (after sending ``send``, if given: the
+    close may come while it is still being sent); None without a close frame."""
     try:
+        if send is not None:
+            ws.send(send)
         ws.recv(timeout=10)
     except ConnectionClosed as exc:
         return exc.rcvd.code if exc.rcvd else None
@@ -213,11 +217,7 @@ def check_foreign_origin_and_big_messages(probe: Probe) -> str:
         expect(answer.get("type") == "error", f"{limit + 1024}-byte message: {answer}")
         # Far over it (8 MB): refused before it is read; the socket closes with 1009, or
         # ends without a close frame where the client's own sending loses the race.
-        try:  # the close may come while the message is still being sent
-            ws.send(json.dumps({"frame": "A" * max(8 * 1024 * 1024, 3 * limit)}))
-            code = _close_code(ws)
-        except ConnectionClosed as exc:
-            code = exc.rcvd.code if exc.rcvd else None
+        code = _close_code(ws, json.dumps({"frame": "A" * max(8 * 1024 * 1024, 3 * limit)}))
         expect(code in (1009, None), f"8 MB message: close {code}")
     with probe.socket(base, token) as ws:  # and the server goes on serving
         ws.send(json.dumps({"type": "start_exercise"}))

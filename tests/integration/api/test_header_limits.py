@@ -28,7 +28,16 @@ def _raw_request(
     host, port = base.removeprefix("http://").split(":")
     lines = [f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n"]
     lines += [f"{name}: {value}\r\n" for name, value in headers]
-    request = ("".join(lines) + ("\r\n" if complete else "")).encode()
+    answer = _exchange(base, ("".join(lines) + ("\r\n" if complete else "")).encode())
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode().split("\r\n")
+    fields = dict(line.split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), {k.lower(): v for k, v in fields.items()}, body
+
+
+def _exchange(base: str, request: bytes) -> bytes:
+    """Send ``request`` in one write over a plain socket; all the server answers."""
+    host, port = base.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         # The server may answer and close before all of it is sent.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
@@ -36,10 +45,7 @@ def _raw_request(
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode().split("\r\n")
-    fields = dict(line.split(": ", 1) for line in header_lines)
-    return int(status_line.split()[1]), {k.lower(): v for k, v in fields.items()}, body
+    return answer
 
 
 def test_headers_over_the_limit_are_refused_with_431_at_once(serve_app: ServeFn) -> None:
@@ -95,11 +101,7 @@ def test_newlines_in_a_body_or_bare_line_feeds_are_not_counted_as_headers(
         f"POST /api/auth/login/ HTTP/1.1\nHost: {host}:{port}\nConnection: close\n"
         f"Content-Type: application/json\nContent-Length: {len(body)}\n\n"
     )
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(head.encode() + body)  # one write: head and body arrive together
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
+    answer = _exchange(base, head.encode() + body)  # head and body arrive together
     assert answer.split(b" ", 2)[1] == b"401"
 
 
@@ -110,11 +112,7 @@ def test_a_crowded_request_pipelined_after_an_ordinary_one_is_refused(
     host, port = base.removeprefix("http://").split(":")
     ordinary = f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n"
     crowded = ordinary.replace("\r\n\r\n", "\r\n" + "X-H: 1\r\n" * 60 + "\r\n")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall((ordinary + crowded).encode())
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
+    answer = _exchange(base, (ordinary + crowded).encode())
     statuses = re.findall(rb"HTTP/1\.1 (\d{3})", answer)
     assert statuses == [b"200", b"431"]
 
