@@ -180,6 +180,27 @@ def test_lunges_count_each_leg() -> None:
     assert [r.side for r in s.rep_details] == ["left", "right", "left", "right"]
 
 
+def test_a_knee_drive_between_lunges_is_no_lunge() -> None:
+    """Reverse lunges with a knee drive after each: the raised thigh bends the knees as
+    much on average as a lunge's bottom, but the hips stay at full height."""
+    a = create_analyzer("lunge")
+    t = 0.0
+    for _ in range(3):
+        for _, d in depth_profile(1, 1.5, FPS, lead=0.3):
+            a.update(
+                make_pose(
+                    Body(hip=5 + 85 * d, knee=5 + 85 * d, hip_r=-5 - 10 * d, knee_r=5 + 85 * d)
+                ),
+                t,
+            )
+            t += 1 / FPS
+        for _, d in depth_profile(1, 1.2, FPS, lead=0.2):
+            drive = Body(hip=5, knee=5 + 40 * d, hip_r=5 + 115 * d, knee_r=5 + 115 * d)
+            a.update(make_pose(drive), t)
+            t += 1 / FPS
+    assert a.summary().reps == 3
+
+
 def test_rep_events_carry_side_and_set() -> None:
     plan = [("left", 0.0), ("right", 0.0)]
     a = create_analyzer("bicep_curl")
