@@ -55,12 +55,16 @@ class SquatAnalyzer(RepAnalyzer):
     def measure(self, pose: Pose) -> Measurement:
         """Knee flexion over the visible legs, torso lean, knee position."""
         legs = g.visible_sides(pose, "leg")
-        if not legs or not g.visible(pose, (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), 0.3):
+        cut = [] if legs else shins_cut_by_frame(pose)
+        if not (legs or cut) or not g.visible(pose, (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), 0.3):
             return Measurement(problem=STEP_BACK)
         lean = g.torso_lean_deg(pose)
         if not lean <= MAX_POSTURE_LEAN:
             return Measurement(problem="Stand up straight to start")
-        flexion = 180.0 - g.limb_angle(pose, "leg", "hip", "knee", "ankle")[0]
+        if cut:
+            flexion = 180.0 - g.nanmean([g.joint_angle(pose, s.hip, s.knee, s.ankle) for s in cut])
+        else:
+            flexion = 180.0 - g.limb_angle(pose, "leg", "hip", "knee", "ankle")[0]
         feats = {"flexion": flexion, "lean": lean, "knee_ahead": math.nan, "valgus": math.nan}
         view = g.view(pose)
         if view == g.SIDE:  # knee vs toes is measurable along the image x axis
@@ -98,3 +102,15 @@ def knee_past_toes(pose: Pose, s: g.Side) -> float:
     if shin < 1e-6:
         return math.nan
     return float(forward * (xy[s.knee, 0] - xy[s.foot, 0]) / shin)
+
+
+def shins_cut_by_frame(pose: Pose) -> list[g.Side]:
+    """Sides whose hip and knee are seen but whose ankle lies below the frame's bottom
+    edge (a camera that frames the body down to the shins). The model still places such
+    an ankle from the rest of the body, so the knee's world angle stays measurable; an
+    ankle hidden inside the frame (occluded) is not trusted this way."""
+    return [
+        s
+        for s in (g.side(g.LEFT), g.side(g.RIGHT))
+        if g.visible(pose, (s.hip, s.knee)) and pose.landmarks[s.ankle, 1] > 1.0
+    ]

@@ -8,6 +8,7 @@ import pytest
 from inference.analyzers import create_analyzer
 from inference.analyzers.geometry import body_scale
 from inference.analyzers.state import RepStateMachine
+from inference.types import LandmarkIndex as L
 from inference.types import Pose
 from tests.unit.analyzers.scenarios import SCENARIOS, Scenario, depth_profile, frames_for, run
 from tests.unit.analyzers.synth import Body, make_pose
@@ -191,3 +192,34 @@ def test_straight_arm_raises_are_no_curls(raised: float, plane: str, yaw: float)
     for t, d in depth_profile(4, 2.0, 30.0):
         a.update(make_pose(Body(arm=5 + raised * d, arm_plane=plane, elbow=5, yaw=yaw)), t)
     assert a.summary().reps == 0
+
+
+def _shins_at(pose: Pose, ankle_y: float, ankle_visibility: float) -> Pose:
+    """``pose`` with its ankles, heels and feet moved to image height ``ankle_y`` and
+    given ``ankle_visibility`` (the world landmarks, the model's estimate, unchanged)."""
+    lm = pose.landmarks.copy()
+    feet = [L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_HEEL, L.RIGHT_HEEL]
+    feet += [L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX]
+    lm[feet, 1] = ankle_y
+    lm[feet, 3] = ankle_visibility
+    return Pose(lm, pose.world, pose.presence, pose.image_width, pose.image_height)
+
+
+@pytest.mark.parametrize("yaw", [0.0, 90.0], ids=["front", "side"])
+def test_squats_framed_down_to_the_shins_count(yaw: float) -> None:
+    """The frame's bottom edge cuts the shins: the ankles lie below it, unseen, and the
+    model's estimate of them gives the knee's bend."""
+    frames = [
+        (t, _shins_at(make_pose(SCENARIOS[0].body(d, yaw)), 1.08, 0.05))
+        for t, d in depth_profile(5, 2.0, 30.0)
+    ]
+    assert run("squat", frames)[0] == 5
+
+
+def test_squats_with_the_ankles_hidden_inside_the_frame_do_not_count() -> None:
+    """Ankles hidden inside the picture (behind something) are a guess: no counting."""
+    frames = [
+        (t, _shins_at(make_pose(SCENARIOS[0].body(d, 0.0)), 0.9, 0.05))
+        for t, d in depth_profile(5, 2.0, 30.0)
+    ]
+    assert run("squat", frames)[0] == 0
