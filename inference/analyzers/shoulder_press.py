@@ -20,6 +20,10 @@ from inference.types import Pose
 #: racked dumbbells sit near 0, a locked-out press reaches ~0.9-1.0.
 ENTER_HEIGHT = 0.7
 EXIT_HEIGHT = 0.35
+#: A press also ends once the wrists are this far below the rep's top (arm lengths): a
+#: rack with the upper arms level and the forearms upright holds the wrists a forearm
+#: (about 0.45 arm lengths) above the shoulders, over ``EXIT_HEIGHT``.
+RELEASE_DROP = 0.45
 #: Under this peak height the elbows did not lock out.
 LOCKOUT_HEIGHT = 0.8
 #: Leaning the torso back by more than this arches the lower back.
@@ -44,7 +48,11 @@ class ShoulderPressAnalyzer(RepAnalyzer):
     def make_machine(self, channel: str) -> RepStateMachine:
         """Wrist-height machine; the band is 0.35 arm lengths wide."""
         return RepStateMachine(
-            ENTER_HEIGHT, EXIT_HEIGHT, min_range=ENTER_HEIGHT - EXIT_HEIGHT, min_rep_s=0.5
+            ENTER_HEIGHT,
+            EXIT_HEIGHT,
+            min_range=ENTER_HEIGHT - EXIT_HEIGHT,
+            min_rep_s=0.5,
+            release=RELEASE_DROP,
         )
 
     def measure(self, pose: Pose) -> Measurement:

@@ -83,12 +83,18 @@ class RepStateMachine:
         min_rep_s: float = 0.3,
         max_rep_s: float = 20.0,
         max_gap_s: float = 1.0,
+        release: float | None = None,
     ) -> None:
-        """Create a machine; ``enter`` must exceed ``exit``."""
+        """Create a machine; ``enter`` must exceed ``exit``. With ``release`` a rep also
+        finishes once the signal has fallen that far below the rep's peak, if that level
+        is above ``exit``: a rest position that people hold at different depths."""
         if enter <= exit:
             raise ValueError("enter threshold must be above exit threshold")
+        if release is not None and release < enter - exit:
+            raise ValueError("release must be at least the band (enter - exit)")
         self.enter = enter
         self.exit = exit
+        self.release = release
         self.min_range = min_range
         self.min_rep_s = min_rep_s
         self.max_rep_s = max_rep_s
@@ -177,9 +183,10 @@ class RepStateMachine:
             return None
         if value < self.enter and previous is not None and previous[1] >= self.enter:
             self._work_end = crossing(*previous, t, value, self.enter)
-        if value > self.exit:
+        level = self._exit_level()
+        if value > level:
             return None
-        end = t if previous is None else crossing(*previous, t, value, self.exit)
+        end = t if previous is None else crossing(*previous, t, value, level)
         work_end = end if self._work_end is None else self._work_end
         cycle = Cycle(
             start_s=self._rest_t,
@@ -195,3 +202,9 @@ class RepStateMachine:
         if cycle.duration_s < self.min_rep_s or cycle.range < self.min_range:
             return None
         return cycle
+
+    def _exit_level(self) -> float:
+        """Where the rep under way finishes: ``exit``, or ``release`` below its peak."""
+        if self.release is None:
+            return self.exit
+        return min(self.enter, max(self.exit, self._peak - self.release))

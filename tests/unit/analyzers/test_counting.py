@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -223,3 +225,23 @@ def test_squats_with_the_ankles_hidden_inside_the_frame_do_not_count() -> None:
         for t, d in depth_profile(5, 2.0, 30.0)
     ]
     assert run("squat", frames)[0] == 0
+
+
+def test_presses_racked_high_count() -> None:
+    """Dumbbells racked with the upper arms level and the forearms upright keep the
+    wrists a forearm above the shoulders between reps: each press still counts."""
+    frames = [
+        (t, make_pose(Body(arm=90 + 85 * d, elbow=90 - 85 * d, arm_plane="frontal")))
+        for t, d in depth_profile(4, 2.0, 30.0)
+    ]
+    assert run("shoulder_press", frames)[0] == 4
+
+
+def test_a_press_that_dips_a_little_at_the_top_is_one_rep() -> None:
+    """Lowered a little at lockout and pressed again (a wobble): still one press."""
+    prof = depth_profile(1, 2.0, 30.0, lead=0.5)
+    half = len(prof) // 2
+    dip = [(0.0, 0.8 + 0.2 * math.cos(math.pi * i / 15) ** 2) for i in range(30)]
+    depths = [d for _, d in prof[:half]] + [d for _, d in dip] + [d for _, d in prof[half:]]
+    frames = [(i / 30, make_pose(SCENARIOS[3].body(d, 0.0))) for i, d in enumerate(depths)]
+    assert run("shoulder_press", frames)[0] == 1
