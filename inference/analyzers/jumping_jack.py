@@ -69,12 +69,13 @@ class JumpingJackAnalyzer(RepAnalyzer):
             hips = float(np.linalg.norm(w[L.LEFT_HIP] - w[L.RIGHT_HIP]))
             if hips > 1e-3:
                 spread = float(np.linalg.norm(w[L.LEFT_ANKLE] - w[L.RIGHT_ANKLE])) / hips
-        return Measurement({"body": height}, {"height": height, "spread": spread, "arm": arm})
+        signal = height if not math.isfinite(spread) else max(height, spread_as_height(spread))
+        return Measurement({"body": signal}, {"height": height, "spread": spread, "arm": arm})
 
     def judge(self, frames: list[dict[str, float]], cycle: Cycle, channel: str) -> list[str]:
-        """Arm amplitude from the peak; legs from the widest stance seen during the rep."""
+        """Arm amplitude from the highest hands; legs from the widest stance in the rep."""
         faults = []
-        if cycle.peak < FULL_HEIGHT:
+        if rep_max(frames, "height") < FULL_HEIGHT:  # the hands', not the legs' signal
             faults.append("arms_low")
         spread = rep_max(frames, "spread")
         if math.isfinite(spread) and spread < MIN_FEET_SPREAD:
@@ -87,3 +88,12 @@ class JumpingJackAnalyzer(RepAnalyzer):
         """Arm elevation (hip-shoulder-wrist angle) from the sides to overhead, in degrees."""
         arm = [f["arm"] for f in frames if math.isfinite(f.get("arm", math.nan))]
         return max(arm) - min(arm) if len(arm) >= 2 else 0.0
+
+
+def spread_as_height(spread: float) -> float:
+    """Feet spread (hip widths) on the hand-height scale: a standing stance (up to 1.5)
+    reads as arms down (-1), feet a jack's width apart (3) as hands overhead (+0.8), so
+    the legs cross the band between 2.0 and 2.7 hip widths. A jack opens the legs and
+    the arms together; variants that keep the arms low (half jacks, to shoulder height)
+    still open the legs."""
+    return -1.0 + (FULL_HEIGHT + 0.2 + 1.0) * (spread - 1.5) / 1.5

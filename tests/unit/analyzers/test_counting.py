@@ -245,3 +245,23 @@ def test_a_press_that_dips_a_little_at_the_top_is_one_rep() -> None:
     depths = [d for _, d in prof[:half]] + [d for _, d in dip] + [d for _, d in prof[half:]]
     frames = [(i / 30, make_pose(SCENARIOS[3].body(d, 0.0))) for i, d in enumerate(depths)]
     assert run("shoulder_press", frames)[0] == 1
+
+
+def test_half_jacks_count_on_the_legs() -> None:
+    """Half jacks: the arms rise only to shoulder height, the feet jump wide: counted."""
+    frames = [
+        (t, make_pose(Body(arm=10 + 80 * d, arm_plane="frontal", leg_out=2 + 22 * d)))
+        for t, d in depth_profile(5, 1.0, 30.0)
+    ]
+    counter, summary = run("jumping_jack", frames)
+    assert counter == 5
+    assert all(r.faults == ("arms_low",) for r in summary.rep_details)
+
+
+def test_arms_to_shoulder_height_with_the_feet_together_are_no_jacks() -> None:
+    """Lateral raises (arms to shoulder height, feet together) are not jumping jacks."""
+    frames = [
+        (t, make_pose(Body(arm=10 + 80 * d, arm_plane="frontal", leg_out=2.0)))
+        for t, d in depth_profile(5, 1.0, 30.0)
+    ]
+    assert run("jumping_jack", frames)[0] == 0
