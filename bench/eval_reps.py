@@ -8,8 +8,9 @@ Per clip: true vs counted reps and the error; per exercise and overall: MAE (mea
 ambiguous lists ``reps_alternatives`` beside ``reps``: it is scored against whichever
 accepted count is nearest to the one counted. Plank clips report the held seconds against
 ``hold_seconds``. Clips with ``reps: null`` and no hold label are run for robustness only
-(must not crash) and are not judged. Clips of a manifest's ``held_back`` split are scored
-in a summary of their own and not listed one by one (``--show-held-back`` lists them).
+(must not crash) and are not judged. Clips of a manifest's ``held_back`` and ``blind``
+splits are scored in summaries of their own and not listed one by one
+(``--show-held-back`` lists them).
 Clip paths are relative to the manifest's folder. ``--landmarks-cache DIR`` replays
 landmarks saved as ``DIR/<file with / -> __, no extension>.npz`` (arrays landmarks, world,
 ok, t, width, height) instead of running the project's pose engine; a clip missing there
@@ -32,6 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.form_eval import clip_outcomes, precision_recall
 from inference.analyzers import SessionSummary, create_analyzer
 from inference.types import Pose
+
+#: Splits scored only as summaries unless ``--show-held-back`` (never read while tuning).
+UNSEEN_SPLITS = ("held_back", "blind")
 
 
 def cached_poses(npz: Path) -> Iterator[tuple[float, Pose | None]]:
@@ -173,9 +177,11 @@ def evaluate(manifest: Path, cache: Path | None) -> dict[str, Any]:
                 row["rep_faults"] = [list(r.faults) for r in s.rep_details]
         clips.append(row)
     held_back = [c for c in clips if c["split"] == "held_back"]
+    blind = [c for c in clips if c["split"] == "blind"]
     return {
         **_scores(clips),
         "held_back": _scores(held_back) if held_back else None,
+        "blind": _scores(blind) if blind else None,
         "clips": clips,
         "landmarks": "cache" if cache is not None else "project engine",
     }
@@ -217,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--show-held-back",
         action="store_true",
-        help="list held-back clips one by one too (by default only their scores)",
+        help="list held-back and blind clips one by one too (by default only their scores)",
     )
     p.add_argument(
         "--mid-set-starts",
@@ -231,8 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.mid_set_starts:
         res["mid_set_starts"] = mid_set_starts(args.manifest, args.landmarks_cache)
     if not args.show_held_back:
-        # Tuning reads clips one by one; the held-back half must stay unread that way.
-        res["clips"] = [c for c in res["clips"] if c["split"] != "held_back"]
+        # Tuning reads clips one by one; the unseen splits must stay unread that way.
+        res["clips"] = [c for c in res["clips"] if c["split"] not in UNSEEN_SPLITS]
     if args.json:
         print(json.dumps(res))
         return 0
@@ -242,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     _print_scores("whole set", res)
     if res["held_back"] is not None:
         _print_scores("held-back half", res["held_back"])
+    if res["blind"] is not None:
+        _print_scores("blind split", res["blind"])
     print(f"landmarks: {res['landmarks']}")
     return 0
 

@@ -90,23 +90,27 @@ def test_views_and_the_held_back_half_are_scored_apart(tmp_path: Path) -> None:
     assert held["n"] == 2 and held["obo"] == 0.5 and held["mae"] == 0.2
 
 
-def test_held_back_clips_are_not_listed_unless_asked(
+def test_held_back_and_blind_clips_are_not_listed_unless_asked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in ("a", "b"):
+    for name in ("a", "b", "c"):
         _cache(tmp_path / f"{name}.npz", 3)
     manifest = tmp_path / "manifest.json"
     videos = [
         {"file": "a.mp4", "exercise": "squat", "reps": 3, "view": "front", "split": "tune"},
         {"file": "b.mp4", "exercise": "squat", "reps": 3, "view": "side", "split": "held_back"},
+        {"file": "c.mp4", "exercise": "squat", "reps": 4, "view": "side", "split": "blind"},
     ]
     manifest.write_text(json.dumps({"videos": videos}))
     cache = ["--landmarks-cache", str(tmp_path)]
     main([str(manifest), *cache])
     text = capsys.readouterr().out
-    assert "a.mp4" in text and "b.mp4" not in text and "== held-back half" in text
+    assert "a.mp4" in text and "b.mp4" not in text and "c.mp4" not in text
+    assert "== held-back half" in text and "== blind split" in text
     main([str(manifest), *cache, "--json"])
-    listed = [c["file"] for c in json.loads(capsys.readouterr().out)["clips"]]
-    assert listed == ["a.mp4"]
+    res = json.loads(capsys.readouterr().out)
+    assert [c["file"] for c in res["clips"]] == ["a.mp4"]
+    assert res["blind"]["n"] == 1 and res["blind"]["mae"] == 0.25
     main([str(manifest), *cache, "--show-held-back"])
-    assert "b.mp4" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "b.mp4" in text and "c.mp4" in text
