@@ -2,8 +2,10 @@
 
 In position means: body horizontal, weight on the arms (upper arm near vertical under
 the shoulder, true for both forearm and high planks, false when lying on the floor),
-legs straight (dropping to the knees ends a hold, even when the person stays down), and
-the hips not grossly off the shoulder-ankle line. A hold starts after the position has
+legs straight (dropping to the knees ends a hold, even when the person stays down), up
+on the toes where the feet are seen (lowering the body to the floor lays the feet flat,
+even when the person stays propped on the elbows), and the hips not grossly off the
+shoulder-ankle line. A hold starts after the position has
 lasted ``START_S`` and breaks when it has been lost for ``BREAK_S``. Once started, it goes
 on while the legs are out of the picture if what is seen still says plank (torso
 horizontal, weight on the arms).
@@ -40,6 +42,10 @@ MAX_UPPER_ARM_TILT = 30.0  # upper arm within this of vertical: weight on the ar
 MAX_HIP_OFF_LINE = 35.0  # beyond this the position is no plank at all
 HIP_FAULT = 20.0  # beyond this the hips sag or pike
 MAX_KNEE_BEND = 30.0  # knee flexion beyond this: legs no longer straight (kneeling), no plank
+#: A plank stands on the toes: the foot (heel to toes, world space) rises at least this
+#: steeply from them. Lying or propped on the elbows with the legs on the floor, the
+#: feet lie nearly flat.
+MIN_FOOT_RISE = 30.0
 START_S = 1.0  # position must last this long before a hold starts (debounce)
 BREAK_S = 0.5  # and be lost this long before it breaks (glitches, blinks)
 
@@ -161,6 +167,8 @@ class PlankAnalyzer(ExerciseAnalyzer):
             return False, None, "Put your elbows under your shoulders"
         if knee_bend_deg(pose, body) > MAX_KNEE_BEND:
             return False, None, "Straighten your legs: knees off the floor"
+        if foot_rise_deg(pose) < MIN_FOOT_RISE:
+            return False, None, "Lift your body onto your toes and forearms"
         dev = g.hip_line_deviation_deg(pose, body)
         if not abs(dev) <= MAX_HIP_OFF_LINE:
             return False, None, FAULT_MESSAGES["hip_sag" if dev > 0 else "hip_pike"]
@@ -202,6 +210,21 @@ def upper_arm_tilt_deg(pose: Pose) -> float:
         if n > 1e-9:
             tilts.append(math.degrees(math.acos(max(-1.0, min(1.0, float(v[1]) / n)))))
     return min(tilts) if tilts else math.nan
+
+
+def foot_rise_deg(pose: Pose) -> float:
+    """How steeply the better-seen foot rises from the toes to the heel (world space,
+    degrees from horizontal); NaN when neither foot is seen well enough to tell."""
+    w = pose.world.astype(np.float64)
+    seen = [s for s in (g.side(g.LEFT), g.side(g.RIGHT)) if g.visible(pose, (s.heel, s.foot))]
+    if not seen:
+        return math.nan
+    s = max(seen, key=lambda s: g.mean_visibility(pose, (s.heel, s.foot)))
+    v = w[s.heel] - w[s.foot]
+    n = float(np.linalg.norm(v))
+    if n < 1e-6:
+        return math.nan
+    return math.degrees(math.asin(max(-1.0, min(1.0, -float(v[1]) / n))))  # world y points down
 
 
 def knee_bend_deg(pose: Pose, s: g.Side) -> float:

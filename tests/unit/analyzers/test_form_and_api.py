@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from inference.analyzers import (
@@ -258,3 +259,39 @@ def test_faults_are_ranked_by_importance_without_repeats() -> None:
         "shallow",
         "knees_forward",
     )
+
+
+def _feet_flat(pose: Pose) -> Pose:
+    """The pose with both feet lying flat along the shins (toes pointed, heels barely up),
+    as when the legs rest on the floor."""
+    world = pose.world.copy()
+    for ankle, knee, heel, toe in (
+        (L.LEFT_ANKLE, L.LEFT_KNEE, L.LEFT_HEEL, L.LEFT_FOOT_INDEX),
+        (L.RIGHT_ANKLE, L.RIGHT_KNEE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX),
+    ):
+        shin = world[ankle] - world[knee]
+        shin /= np.linalg.norm(shin)
+        world[toe] = world[ankle] + 0.18 * shin
+        world[heel] = world[ankle] - 0.04 * shin + np.array([0.0, -0.02, 0.0], np.float32)
+    return dataclasses.replace(pose, world=world)
+
+
+def test_plank_hold_ends_when_the_body_is_lowered_onto_the_floor() -> None:
+    """Lowered to the floor, still propped on the elbows with the legs straight: the
+    hips sag but the position would pass; the feet, flat on the floor, tell."""
+    lying = _feet_flat(make_pose(Body(pitch=88, arm=90, elbow=90, hip=-25, yaw=90)))
+    plank = make_pose(Body(pitch=85, arm=90, elbow=90, yaw=90))
+    frames = [(i / 30, plank if i < 30 * 15 else lying) for i in range(30 * 25)]
+    kinds, held = _plank_events(frames)
+    assert kinds == [HOLD_STARTED, HOLD_BROKEN]
+    assert held == pytest.approx(15.0, abs=0.5)
+
+
+def test_plank_on_the_toes_with_the_feet_badly_seen_still_holds() -> None:
+    """Feet the camera cannot see well say nothing: the hold goes on."""
+    pose = _feet_flat(make_pose(Body(pitch=85, arm=90, elbow=90, yaw=90)))
+    landmarks = pose.landmarks.copy()
+    landmarks[[L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX], 3] = 0.2
+    hidden = dataclasses.replace(pose, landmarks=landmarks)
+    kinds, held = _plank_events([(i / 30, hidden) for i in range(30 * 10)])
+    assert kinds == [HOLD_STARTED] and held == pytest.approx(10.0, abs=0.5)
