@@ -1,4 +1,5 @@
-"""Jumping jack: counted on the hands going overhead; judged on arm and leg amplitude."""
+"""Jumping jack: counted on the hands going overhead (or the feet jumping wide); judged on arm
+and leg amplitude. A camera that frames the upper body only still counts the arms."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import math
 
 import numpy as np
 
+from inference.analyzers import arms
 from inference.analyzers import geometry as g
 from inference.analyzers.rep import STEP_BACK, Measurement, RepAnalyzer, rep_max
 from inference.analyzers.state import Cycle, RepStateMachine
@@ -54,7 +56,7 @@ class JumpingJackAnalyzer(RepAnalyzer):
         ]
         core = (L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
         if not sides or not g.visible(pose, core, 0.3):
-            return Measurement(problem=STEP_BACK)
+            return self._measure_arms_only(pose)
         if not g.body_incline_deg(pose) <= MAX_BODY_INCLINE:
             return Measurement(problem="Stand up to start")
         xy = g.image_xy(pose)
@@ -71,6 +73,21 @@ class JumpingJackAnalyzer(RepAnalyzer):
                 spread = float(np.linalg.norm(w[L.LEFT_ANKLE] - w[L.RIGHT_ANKLE])) / hips
         signal = height if not math.isfinite(spread) else max(height, spread_as_height(spread))
         return Measurement({"body": signal}, {"height": height, "spread": spread, "arm": arm})
+
+    def _measure_arms_only(self, pose: Pose) -> Measurement:
+        """A camera framing the upper body (hips below the picture): the hands' height
+        over the shoulders in arm lengths (world space; arms down read -1 as in torso
+        lengths, overhead about +1), for arms the camera sees whole."""
+        arms_seen = [s for s in arms.arm_sides(pose) if not g.in_frame(pose, (s.hip,), 0.0)]
+        if not arms_seen or not g.visible(pose, (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)):
+            return Measurement(problem=STEP_BACK)
+        if not g.torso_lean_deg(pose) <= MAX_BODY_INCLINE:
+            return Measurement(problem="Stand up to start")
+        height = g.nanmean([arms.wrist_height(pose, s) for s in arms_seen])
+        if not math.isfinite(height):
+            return Measurement(problem=STEP_BACK)
+        feats = {"height": height, "spread": math.nan, "arm": math.nan}
+        return Measurement({"body": height}, feats)
 
     def judge(self, frames: list[dict[str, float]], cycle: Cycle, channel: str) -> list[str]:
         """Arm amplitude from the highest hands; legs from the widest stance in the rep."""

@@ -265,3 +265,17 @@ def test_arms_to_shoulder_height_with_the_feet_together_are_no_jacks() -> None:
         for t, d in depth_profile(5, 1.0, 30.0)
     ]
     assert run("jumping_jack", frames)[0] == 0
+
+
+def test_jacks_framed_from_the_chest_up_count_on_the_arms() -> None:
+    """A camera close enough to cut the body at the waist: the hips and legs lie below
+    the picture, unseen; the hands going overhead still count."""
+    frames = []
+    for t, d in depth_profile(5, 1.0, 30.0):
+        pose = make_pose(SCENARIOS[5].body(d, 0.0))
+        lm = pose.landmarks.copy()
+        lower = list(range(L.LEFT_HIP, L.RIGHT_FOOT_INDEX + 1))
+        lm[lower, 1] = 1.2
+        lm[lower, 3] = 0.05
+        frames.append((t, Pose(lm, pose.world, pose.presence, pose.image_width, pose.image_height)))
+    assert run("jumping_jack", frames)[0] == 5
