@@ -12,7 +12,7 @@ horizontal, weight on the arms).
 
 A sagging plank is held and marked, not ended: how far the hips are off the floor was
 tried as a condition (bench/README.md) and cannot tell a forearm plank sagging past the
-fault line from a body lying propped on its elbows.
+fault line from a body lying propped on its elbows; the feet can (on the toes, or flat).
 """
 
 from __future__ import annotations
