@@ -7,10 +7,12 @@ that keeps up this changes nothing, on a slower one the stream falls behind real
 (allowed: capture times may lag the server's clock) instead of losing frames to the
 latest-frame-wins scheduler, so every frame is analysed.
 
-`posecoach analyze` runs on the clip itself with ``--rate`` at the clip's own fps (every
-frame): it encodes each decoded frame as JPEG at quality 90, as :func:`tests.clips.clip_jpegs`
-does for the stream, so both paths send the pose engine the same bytes and a difference
-can only be the pipeline's: tracking, timestamps, batching. Both must give the manifest's
+`posecoach analyze` runs on the clip itself with ``--rate`` just above its fastest frame
+interval, so it keeps every frame as the stream does (at the clip's nominal fps it would
+drop frames from a clip whose rate varies): it encodes each decoded frame as JPEG at
+quality 90, as :func:`tests.clips.clip_jpegs` does for the stream, so both paths send the
+pose engine the same bytes and a difference can only be the pipeline's: tracking,
+timestamps, batching. Both must give the manifest's
 count and the same per-rep start and end times, within one frame, once the session
 clock's offset is taken out (it puts the first frame on the server's arrival time; the
 ``events`` extension's ``t`` shows it).
@@ -26,6 +28,7 @@ counted clip, whatever the count; the count itself is ``bench/eval_reps.py``'s t
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import os
 import threading
@@ -70,11 +73,17 @@ def _frames_sent(clip: Path) -> tuple[list[tuple[float, bytes]], float]:
     return list(clip_jpegs(str(clip))), probe(clip).fps
 
 
+def _every_frame_rate(frames: list[tuple[float, bytes]], fps: float) -> float:
+    """An analysis rate that keeps every frame: just above the clip's fastest frame rate."""
+    gaps = [b - a for (a, _), (b, _) in itertools.pairwise(frames) if b > a]
+    return 1.01 * max([fps, *(1.0 / g for g in gaps)])
+
+
 def _offline(
-    clip: Path, exercise: str, fps: float, capsys: pytest.CaptureFixture[str]
+    clip: Path, exercise: str, rate: float, capsys: pytest.CaptureFixture[str]
 ) -> dict[str, Any]:
     capsys.readouterr()
-    argv = ["analyze", str(clip), "--exercise", exercise, "--json", "--rate", str(fps)]
+    argv = ["analyze", str(clip), "--exercise", exercise, "--json", "--rate", str(rate)]
     assert posecoach(argv) == 0
     summary: dict[str, Any] = json.loads(capsys.readouterr().out)
     return summary
@@ -118,10 +127,12 @@ def _receive(
             answered.notify()
 
 
-def _rep_offsets(replies: list[dict[str, Any]], fps: float) -> list[float]:
-    """Session time minus capture time at each rep event (the session clock's offset)."""
+def _rep_offsets(replies: list[dict[str, Any]], sent: list[float]) -> list[float]:
+    """Session time minus capture time at each rep event (the session clock's offset);
+    ``sent`` is each frame's capture time by frame id (a clip's frame rate may vary, so
+    ``frame_id / fps`` is not it)."""
     return [
-        e["t"] - r["frame_id"] / fps
+        e["t"] - sent[r["frame_id"]]
         for r in replies
         for e in r.get("events", [])
         if e["kind"] == "rep_completed"
@@ -133,7 +144,9 @@ def test_live_session_equals_posecoach_analyze(
     serve_url: str, clip: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     frames, fps = _frames_sent(MANIFEST.parent / clip["file"])
-    offline = _offline(MANIFEST.parent / clip["file"], clip["exercise"], fps, capsys)
+    offline = _offline(
+        MANIFEST.parent / clip["file"], clip["exercise"], _every_frame_rate(frames, fps), capsys
+    )
     live = _stream(serve_url, clip["exercise"], frames)
     counters = live["frames"]
     errors = [r for r in live["replies"] if r["type"] == "error"]
@@ -148,7 +161,7 @@ def test_live_session_equals_posecoach_analyze(
         return
     reps_live, reps_offline = live["summary"]["rep_details"], offline["rep_details"]
     assert len(reps_live) == len(reps_offline) == live["reps"]
-    offsets = _rep_offsets(live["replies"], fps)
+    offsets = _rep_offsets(live["replies"], [t for t, _ in frames])
     # A rep's event comes once its timing is final; the last rep of a clip may settle only
     # when the session stops (then it is in the summary, not in a frame's events). The
     # clock's offset is the session's, so such a rep takes the last one seen. Where no rep
