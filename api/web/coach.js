@@ -172,8 +172,11 @@ export class CoachSession {
     this.canvas.toBlob(
       async (blob) => {
         try {
-          if (!blob || ws !== this.ws || ws.readyState !== WebSocket.OPEN || this.stopping) return;
-          ws.send(await blob.arrayBuffer());
+          if (!blob) return;
+          const bytes = await blob.arrayBuffer();
+          // Checked after the await: the socket may have closed while the bytes were read.
+          if (ws !== this.ws || ws.readyState !== WebSocket.OPEN || this.stopping) return;
+          ws.send(bytes);
           this.sent += 1;
           this.outstanding = this.sent;
           this.sentAt = performance.now();
