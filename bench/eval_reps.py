@@ -34,8 +34,9 @@ from bench.form_eval import clip_outcomes, precision_recall
 from inference.analyzers import SessionSummary, create_analyzer
 from inference.types import Pose
 
-#: Splits scored only as summaries unless ``--show-held-back`` (never read while tuning).
-UNSEEN_SPLITS = ("held_back", "blind")
+#: Splits scored only as summaries unless ``--show-held-back`` (never read while tuning),
+#: with the title of each summary.
+UNSEEN_SPLITS = {"held_back": "held-back half", "blind": "blind split"}
 
 
 def cached_poses(npz: Path) -> Iterator[tuple[float, Pose | None]]:
@@ -176,12 +177,10 @@ def evaluate(manifest: Path, cache: Path | None) -> dict[str, Any]:
                 row["true_good_reps"] = v["good_reps"]
                 row["rep_faults"] = [list(r.faults) for r in s.rep_details]
         clips.append(row)
-    held_back = [c for c in clips if c["split"] == "held_back"]
-    blind = [c for c in clips if c["split"] == "blind"]
+    unseen = {name: [c for c in clips if c["split"] == name] for name in UNSEEN_SPLITS}
     return {
         **_scores(clips),
-        "held_back": _scores(held_back) if held_back else None,
-        "blind": _scores(blind) if blind else None,
+        **{name: _scores(rows) if rows else None for name, rows in unseen.items()},
         "clips": clips,
         "landmarks": "cache" if cache is not None else "project engine",
     }
@@ -246,10 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     if "mid_set_starts" in res:
         print(f"mid-set starts: {res['mid_set_starts']}")
     _print_scores("whole set", res)
-    if res["held_back"] is not None:
-        _print_scores("held-back half", res["held_back"])
-    if res["blind"] is not None:
-        _print_scores("blind split", res["blind"])
+    for name, title in UNSEEN_SPLITS.items():
+        if res[name] is not None:
+            _print_scores(title, res[name])
     print(f"landmarks: {res['landmarks']}")
     return 0
 

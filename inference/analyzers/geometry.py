@@ -169,6 +169,8 @@ def _joint_set(s: Side, joints: str) -> tuple[int, ...]:
         return (s.shoulder, s.hip, s.knee, s.ankle)
     if joints == "torso":
         return (s.shoulder, s.hip)
+    if joints == "foot":
+        return (s.heel, s.foot)
     raise ValueError(f"unknown joint set {joints!r}")
 
 

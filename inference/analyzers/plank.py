@@ -215,11 +215,10 @@ def upper_arm_tilt_deg(pose: Pose) -> float:
 def foot_rise_deg(pose: Pose) -> float:
     """How steeply the better-seen foot rises from the toes to the heel (world space,
     degrees from horizontal); NaN when neither foot is seen well enough to tell."""
-    w = pose.world.astype(np.float64)
-    seen = [s for s in (g.side(g.LEFT), g.side(g.RIGHT)) if g.visible(pose, (s.heel, s.foot))]
-    if not seen:
+    s = g.best_side(pose, "foot")
+    if s is None:
         return math.nan
-    s = max(seen, key=lambda s: g.mean_visibility(pose, (s.heel, s.foot)))
+    w = pose.world.astype(np.float64)
     v = w[s.heel] - w[s.foot]
     n = float(np.linalg.norm(v))
     if n < 1e-6:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -204,7 +205,7 @@ def _shins_at(pose: Pose, ankle_y: float, ankle_visibility: float) -> Pose:
     feet += [L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX]
     lm[feet, 1] = ankle_y
     lm[feet, 3] = ankle_visibility
-    return Pose(lm, pose.world, pose.presence, pose.image_width, pose.image_height)
+    return dataclasses.replace(pose, landmarks=lm)
 
 
 @pytest.mark.parametrize("yaw", [0.0, 90.0], ids=["front", "side"])
@@ -277,5 +278,5 @@ def test_jacks_framed_from_the_chest_up_count_on_the_arms() -> None:
         lower = list(range(L.LEFT_HIP, L.RIGHT_FOOT_INDEX + 1))
         lm[lower, 1] = 1.2
         lm[lower, 3] = 0.05
-        frames.append((t, Pose(lm, pose.world, pose.presence, pose.image_width, pose.image_height)))
+        frames.append((t, dataclasses.replace(pose, landmarks=lm)))
     assert run("jumping_jack", frames)[0] == 5

@@ -14,6 +14,7 @@ from tests.unit.analyzers.scenarios import (
     Scenario,
     depth_profile,
     frames_for,
+    lunge,
     press,
     ramp_profile,
     run,
@@ -187,12 +188,7 @@ def test_a_knee_drive_between_lunges_is_no_lunge() -> None:
     t = 0.0
     for _ in range(3):
         for _, d in depth_profile(1, 1.5, FPS, lead=0.3):
-            a.update(
-                make_pose(
-                    Body(hip=5 + 85 * d, knee=5 + 85 * d, hip_r=-5 - 10 * d, knee_r=5 + 85 * d)
-                ),
-                t,
-            )
+            a.update(make_pose(lunge(d, 0.0)), t)
             t += 1 / FPS
         for _, d in depth_profile(1, 1.2, FPS, lead=0.2):
             drive = Body(hip=5, knee=5 + 40 * d, hip_r=5 + 115 * d, knee_r=5 + 115 * d)
