@@ -2,7 +2,10 @@
 
 A labelled clip lists every rep (``rep_times``: ``[start, end]`` seconds) and its faults
 (``form``: ``[{"rep": 1, "faults": [...]}, ...]``, an empty list for a good rep), named
-as in :data:`LABEL_TO_FAULT`. Counted reps are paired with labelled ones by time overlap;
+as in :data:`LABEL_TO_FAULT`. ``form_judged`` (optional) names the faults the labeller
+could judge on that clip (a side view hides knees caving, a camera behind the head hides
+the hips); the clip is scored on those only, and on every fault of its exercise when it
+is absent. Counted reps are paired with labelled ones by time overlap;
 then, per fault, a counted rep flagged with it is a true positive when its labelled rep
 has it too, a false positive otherwise (unpaired reps included), and a labelled rep with
 the fault whose counted rep lacks it (or that was not counted) is a miss.
@@ -47,12 +50,12 @@ def pair_reps(
 
 
 def clip_outcomes(clip: dict[str, Any], counted: Sequence[RepDetail]) -> dict[str, list[int]]:
-    """Per label of the clip's exercise: [true positives, false positives, misses]."""
-    labels = {name for name, (ex, _f) in LABEL_TO_FAULT.items() if ex == clip["exercise"]}
+    """Per label judged on the clip: [true positives, false positives, misses]."""
+    labels = judged_labels(clip)
     faults_of = {r["rep"] - 1: set(r["faults"]) for r in clip["form"]}
     unknown = set().union(*faults_of.values()) - labels
     if unknown:  # a misspelt label would otherwise read as a good rep
-        raise ValueError(f"{clip.get('file')}: labels not of {clip['exercise']}: {unknown}")
+        raise ValueError(f"{clip.get('file')}: labels not judged on it: {unknown}")
     pairs = pair_reps([tuple(t) for t in clip["rep_times"]], counted)
     paired_counted = {j: i for i, j in pairs.items()}
     out: dict[str, list[int]] = {}
@@ -73,6 +76,15 @@ def clip_outcomes(clip: dict[str, Any], counted: Sequence[RepDetail]) -> dict[st
                     fn += 1
         out[label] = [tp, fp, fn]
     return out
+
+
+def judged_labels(clip: dict[str, Any]) -> set[str]:
+    """The fault labels a clip is scored on: its ``form_judged``, else all of its exercise."""
+    of_exercise = {name for name, (ex, _f) in LABEL_TO_FAULT.items() if ex == clip["exercise"]}
+    judged = set(clip.get("form_judged", of_exercise))
+    if not judged or judged - of_exercise:
+        raise ValueError(f"{clip.get('file')}: form_judged not of {clip['exercise']}: {judged}")
+    return judged
 
 
 def precision_recall(outcomes: Sequence[dict[str, list[int]]]) -> dict[str, dict[str, Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench.form_eval import clip_outcomes, pair_reps, precision_recall
 from inference.analyzers import RepDetail
 
@@ -46,6 +48,34 @@ def test_outcomes_per_fault() -> None:
         "recall": round(4 / 6, 3),
     }
     assert scores["hips_piking"]["precision"] == 0.0
+
+
+def test_a_clip_is_scored_only_on_the_faults_judged_on_it() -> None:
+    clip = {
+        "exercise": "squat",
+        "rep_times": [[0, 2], [2, 4]],
+        "form_judged": ["squat_shallow"],  # a side view: knees caving cannot be seen
+        "form": [{"rep": 1, "faults": ["squat_shallow"]}, {"rep": 2, "faults": []}],
+    }
+    counted = [_rep(1, 0.0, 2.0, "shallow"), _rep(2, 2.0, 4.0, "knees_cave")]
+    assert clip_outcomes(clip, counted) == {"squat_shallow": [1, 0, 0]}
+    del clip["form_judged"]  # judged on everything: the knees-cave flag is a false one
+    assert clip_outcomes(clip, counted) == {"knees_caving": [0, 1, 0], "squat_shallow": [1, 0, 0]}
+
+
+def test_a_fault_labelled_but_not_judged_or_of_another_exercise_is_refused() -> None:
+    clip = {
+        "file": "x.mp4",
+        "exercise": "squat",
+        "rep_times": [[0, 2]],
+        "form_judged": ["squat_shallow"],
+        "form": [{"rep": 1, "faults": ["knees_caving"]}],
+    }
+    with pytest.raises(ValueError, match="not judged"):
+        clip_outcomes(clip, [])
+    clip["form_judged"] = ["curl_swing"]
+    with pytest.raises(ValueError, match="form_judged not of squat"):
+        clip_outcomes(clip, [])
 
 
 def test_no_flags_and_no_faults_leave_the_figures_undefined() -> None:
