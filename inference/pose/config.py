@@ -57,6 +57,9 @@ class PoseEngineConfig:
     (TensorRT, nodes it cannot take fall back to CUDA). ``cache_dir``: where GPU
     sessions keep what is slow to rebuild (TensorRT engines and timing caches, the
     prepared fp16/uint8-input models); None keeps nothing across restarts.
+    ``equalised_retry``: frames in which the detector finds nobody are estimated again
+    from a contrast-equalised copy (:mod:`inference.pose.contrast`); False runs exactly
+    MediaPipe's graph, which the parity test holds the engine to.
     ``threads``: onnxruntime intra-op threads. ``max_batch``: larger calls are split
     into chunks of this size.
     """
@@ -71,6 +74,7 @@ class PoseEngineConfig:
     min_detection_score: float = 0.5
     min_presence: float = 0.5
     max_batch: int = 64
+    equalised_retry: bool = True
 
     def __post_init__(self) -> None:
         if self.variant not in ("lite", "full", "heavy"):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 
 import cv2
 import numpy as np
 
-from inference.pose import detection, landmarks, roi
+from inference.pose import contrast, detection, landmarks, roi
 from inference.pose.anchors import generate_anchors
 from inference.pose.config import PoseEngineConfig
 from inference.pose.runtime import OnnxModel
@@ -106,8 +107,30 @@ class PoseEngine:
         return rois
 
     def _estimate_chunk(self, requests: Sequence[PoseRequest]) -> list[FrameResult]:
+        """One pass; then frames the detector found nobody in, again on an equalised copy."""
         for req in requests:
             _check_image(req.image)
+        results = self._estimate_pass(requests)
+        missed = [i for i, r in enumerate(results) if r.pose is None and requests[i].roi is None]
+        if not missed or not self.config.equalised_retry:
+            return results
+        retried = self._estimate_pass(
+            [PoseRequest(image=contrast.equalised(requests[i].image)) for i in missed]
+        )
+        for i, again in zip(missed, retried, strict=True):
+            timings = FrameTimings(
+                detector_ms=results[i].timings.detector_ms + again.timings.detector_ms,
+                landmarks_ms=results[i].timings.landmarks_ms + again.timings.landmarks_ms,
+                total_ms=results[i].timings.total_ms + again.timings.total_ms,
+            )
+            pose = again.pose
+            if pose is not None:  # landmarks are normalised: the original's size goes on
+                h, w = requests[i].image.shape[:2]
+                pose = dataclasses.replace(pose, image_width=w, image_height=h)
+            results[i] = FrameResult(pose=pose, next_roi=again.next_roi, timings=timings)
+        return results
+
+    def _estimate_pass(self, requests: Sequence[PoseRequest]) -> list[FrameResult]:
         t0 = time.perf_counter()
         rois: list[Roi | None] = [req.roi for req in requests]
         need = [i for i, r in enumerate(rois) if r is None]

@@ -33,6 +33,12 @@ def engine() -> Iterator[PoseEngine]:
 
 
 @pytest.fixture(scope="session")
+def graph_engine() -> Iterator[PoseEngine]:
+    """MediaPipe's graph and nothing more: no equalised retry of missed frames."""
+    yield PoseEngine(PoseEngineConfig(variant="full", equalised_retry=False))
+
+
+@pytest.fixture(scope="session")
 def permissive_engine() -> Iterator[PoseEngine]:
     """Returns a pose for every crop (presence threshold 0), so any image exercises it."""
     yield PoseEngine(PoseEngineConfig(variant="lite", min_presence=0.0, max_batch=4))

@@ -76,6 +76,23 @@ def test_tracker_tracks_without_the_detector(engine: PoseEngine) -> None:
     assert tracker.crop_roi is None
 
 
+@needs_videos
+@pytest.mark.video
+def test_a_frame_the_detector_misses_is_retried_on_an_equalised_copy(engine: PoseEngine) -> None:
+    (frame,), _ = read_frames("squat_side_livingroom_3reps.mp4", 1, start=30)
+    bright = engine.estimate([PoseRequest(frame)])[0]
+    dim = (frame.astype(np.float32) * 0.1).astype(np.uint8)  # a person in a dark room
+    assert engine.detect([dim]) == [None]  # the detector alone finds nobody
+    found, lit = engine.estimate([PoseRequest(dim), PoseRequest(frame)])
+    assert found.pose is not None and bright.pose is not None and found.next_roi is not None
+    h, w = frame.shape[:2]
+    assert (found.pose.image_width, found.pose.image_height) == (w, h)
+    gap = np.linalg.norm(found.pose.landmarks[:, :2] - bright.pose.landmarks[:, :2], axis=1)
+    assert float(np.median(gap)) < 0.03  # the same body, not a guess
+    _assert_same([lit], [bright])  # a frame the detector handles is not retried
+    assert found.timings.detector_ms > lit.timings.detector_ms > 0.0  # two detector passes
+
+
 def test_empty_batch_and_bad_input(engine: PoseEngine) -> None:
     assert engine.estimate([]) == []
     with pytest.raises(ValueError, match="RGB uint8"):
