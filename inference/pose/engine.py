@@ -111,8 +111,10 @@ class PoseEngine:
         for req in requests:
             _check_image(req.image)
         results = self._estimate_pass(requests)
+        if not self.config.equalised_retry:
+            return results
         missed = [i for i, r in enumerate(results) if r.pose is None and requests[i].roi is None]
-        if not missed or not self.config.equalised_retry:
+        if not missed:
             return results
         retried = self._estimate_pass(
             [PoseRequest(image=contrast.equalised(requests[i].image)) for i in missed]
